@@ -1,0 +1,56 @@
+"""PostgreSQL access: the connection pool and versioned plain-SQL migrations.
+
+Migrations are the files ``infra/migrations/NNNN_name.sql``, applied in order, each once, in a
+transaction, and recorded in ``schema_migrations``. Plain SQL was chosen over alembic because the
+register has no ORM models to autogenerate from and plain files are what a DBA reviews.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import asyncpg
+
+_LOCK_ID = 0x0B105AFE  # advisory lock: two processes migrating at once wait for each other
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("infra") / "migrations"
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
+
+
+async def migrate(dsn: str) -> list[str]:
+    """Apply pending migrations; return the versions applied now."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, sql in migration_files():
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+            applied.append(version)
+        return applied
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+        await conn.close()
+
+
+async def create_pool(dsn: str) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    import json
+
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")

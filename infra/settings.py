@@ -1,0 +1,83 @@
+"""All configuration in one place: one pydantic-settings class read from the environment.
+
+Every variable is prefixed ``BIOSAFETY_`` except ``DATABASE_URL``, which keeps its customary name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BIOSAFETY_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; default: on in production, off otherwise"
+    )
+    log_level: str = "INFO"
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "biosafety"
+
+    # PostgreSQL: the case register. Unset → the dev stack starts embedded PostgreSQL.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "BIOSAFETY_DATABASE_URL")
+    )
+
+    # The authority
+    authority_party: str = Field(default="HU", description="ISO 3166-1 code of this Party")
+    authority_name: str = "Competent National Authority (gene technology)"
+    authority_email: str = "authority@example.org"
+    officer_email: str = Field(
+        default="case-officers@example.org", description="where reminders go"
+    )
+    escalation_email: str = Field(
+        default="head-of-unit@example.org", description="where missed deadlines are escalated"
+    )
+    default_language: Literal["en", "hu"] = "en"
+
+    # Statutory clock (DESIGN.md, "The statutory clock"); snapshotted into each case at start
+    timezone: str = "Europe/Budapest"
+    day_of_event_is_day_one: bool = False
+    roll_forward_to_working_day: bool = False
+    holiday_country: str = "HU"
+    reminder_offsets_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 1])
+
+    # SMTP
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "biosafety-authority@example.org"
+
+    # Biosafety Clearing-House (reference/bch-api.md); dev default: the local stand-in
+    bch_base_url: str = "http://127.0.0.1:8300"
+    bch_realm: str = "bch-dev"
+    bch_email: str = "national-user@example.org"
+    bch_password: str = "dev-password"
+    bch_authority_uids: list[str] = Field(
+        default_factory=lambda: ["00000000-0000-0000-0000-00000000c0a1"],
+        description="BCH record ids of our competent national authority",
+    )
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
