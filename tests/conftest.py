@@ -2,4 +2,7 @@
 
 pytest_plugins = [
     "tests.support.postgres",
+    "tests.support.temporal",
+    "tests.support.smtp",
+    "tests.support.bch",
 ]

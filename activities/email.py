@@ -1,0 +1,436 @@
+"""E-mail to notifiers and officers: render a bilingual template, send it over SMTP, keep evidence.
+
+Templates live in ``activities/templates/{en,hu}/<template>.j2``. Each one extends the language's
+``_layout.j2`` and fills two blocks: ``subject`` (one line, citing the article the message is sent
+under) and ``body``; the layout adds the greeting, the case facts and the closing.
+
+Nothing is sent twice: the message's row in ``outgoing_messages`` (keyed by ``message_key``) is
+locked for the duration of the SMTP transaction, and once it says ``sent`` the recorded evidence
+is returned instead of sending again. The Message-ID is derived from the key, so even the one
+unavoidable duplicate (a crash between the server's 250 and our commit) carries the same
+Message-ID and is recognisable as the same message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email import policy
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
+from typing import Any, Literal
+
+import aiosmtplib
+import asyncpg
+import jinja2
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from infra.settings import Settings
+
+Language = Literal["en", "hu"]
+
+# The templates that exist in both languages (tests render every one of them).
+TEMPLATES = (
+    "aia_acknowledgement",
+    "aia_information_request",
+    "aia_extension",
+    "aia_decision",
+    "aia_withdrawal",
+    "aia_may_proceed",
+    "deadline_reminder",
+    "deadline_missed",
+    "delivery_failed",
+    "bch_validation_failed",
+    "bch_publication_waiting",
+    "bch_publication_outcome",
+)
+_TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Error types the workflows can name in retry policies and failure handling.
+PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"  # 5xx on RCPT/DATA: do not retry
+TEMPORARY_DELIVERY_FAILURE = "TemporaryDeliveryFailure"  # 4xx, connection trouble: retried
+TEMPLATE_ERROR = "EmailTemplateError"  # unknown template or missing context: a bug
+
+_log = structlog.get_logger(__name__)
+
+
+class EmailRequest(BaseModel):
+    message_key: str  # idempotency key, e.g. f"{workflow_id}:decision"
+    case_id: str
+    to: str
+    language: Language
+    template: str
+    context: dict[str, Any]  # JSON values (dates as ISO strings)
+
+
+class EmailDelivery(BaseModel):
+    message_key: str
+    message_id: str
+    recipient: str
+    subject: str
+    sent_at: datetime
+    server_response: str
+    already_sent: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering (pure)
+
+_HU_MONTHS = (
+    "január",
+    "február",
+    "március",
+    "április",
+    "május",
+    "június",
+    "július",
+    "augusztus",
+    "szeptember",
+    "október",
+    "november",
+    "december",
+)
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_CITATION = re.compile(
+    r"^\s*(?:CP\s+)?(?:Art(?:icle)?\.?\s*)?(\d+)\s*((?:\(\s*[0-9a-z]+\s*\))*)\s*$", re.I
+)
+
+
+def _to_date(value: Any) -> date:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined: raises UndefinedError naming the variable
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    raise ValueError(f"expected an ISO date, got {value!r}")
+
+
+@jinja2.pass_context
+def _longdate(ctx: jinja2.runtime.Context, value: Any) -> str:
+    d = _to_date(value)
+    if ctx["language"] == "hu":
+        return f"{d.year}. {_HU_MONTHS[d.month - 1]} {d.day}."
+    return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+
+
+@jinja2.pass_context
+def _days(ctx: jinja2.runtime.Context, value: Any) -> str:
+    n = int(value)
+    if ctx["language"] == "hu":
+        return f"{n} nap"  # Hungarian keeps the noun singular after a numeral
+    return f"{n} day" if abs(n) == 1 else f"{n} days"
+
+
+@jinja2.pass_context
+def _cite(ctx: jinja2.runtime.Context, value: Any) -> str:
+    """ "10(3)(c)", "Art 10(3)(c)" or "Article 10(3)(c)" → the language's citation form."""
+    text = str(value)
+    match = _CITATION.match(text)
+    if not match:
+        return text
+    article = match.group(1)
+    parts = re.findall(r"\(\s*([0-9a-z]+)\s*\)", match.group(2), re.I)
+    if ctx["language"] == "hu":
+        cited = f"{article}. cikk"
+        for part in parts:
+            cited += f" ({part}) bekezdés" if part.isdigit() else f" {part}) pont"
+        return cited
+    return f"Article {article}" + "".join(f"({p})" for p in parts)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("activities", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # plain-text mail
+    )
+    env.filters.update(longdate=_longdate, days=_days, cite=_cite)
+    return env
+
+
+_ENV = _environment()
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    body: str
+
+
+def render_email(template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render ``templates/<language>/<template>.j2``; undefined variables are errors."""
+    if not _TEMPLATE_NAME.match(template) or language not in ("en", "hu"):
+        raise jinja2.TemplateNotFound(f"{language}/{template}.j2")
+    tmpl = _ENV.get_template(f"{language}/{template}.j2")
+    variables = {**context, "language": language}
+    subject = "".join(tmpl.blocks["subject"](tmpl.new_context(variables)))
+    body = tmpl.render(variables)
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return RenderedEmail(subject=" ".join(subject.split()), body=body)
+
+
+def message_id_for(message_key: str, domain: str) -> str:
+    digest = hashlib.sha256(message_key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def build_message(
+    req: EmailRequest, rendered: RenderedEmail, settings: Settings, message_id: str
+) -> Message:
+    # Built with the classic (compat32) API on purpose: Python 3.11's modern header folding can
+    # drop the space between an ASCII word and a following encoded word ("Maize MON-ØØ81Ø-6"
+    # arrives as "MaizeMON-ØØ81Ø-6"); email.header.Header encodes the whole text, spaces included.
+    utf8_qp = Charset("utf-8")
+    utf8_qp.body_encoding = QP  # 7-bit safe on any server, still readable in the raw .eml
+    msg = MIMEText(rendered.body, "plain", utf8_qp)  # type: ignore[arg-type]
+    msg["From"] = formataddr((settings.authority_name, settings.mail_from), charset="utf-8")
+    msg["To"] = req.to
+    msg["Reply-To"] = settings.authority_email
+    msg["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id
+    msg["Content-Language"] = req.language
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    msg["X-Biosafety-Case"] = req.case_id
+    msg["X-Template"] = f"{req.language}/{req.template}"
+    return msg
+
+
+_WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
+class _DeliveryFailure(Exception):
+    def __init__(self, message: str, response: str | None, permanent: bool) -> None:
+        super().__init__(message)
+        self.response = response
+        self.permanent = permanent
+
+
+_INSERT = """
+INSERT INTO outgoing_messages
+    (message_key, case_id, channel, recipient, subject, template, language, status, payload)
+VALUES ($1, $2, 'email', $3, $4, $5, $6, 'pending', $7)
+ON CONFLICT (message_key) DO NOTHING
+"""
+_LOCK = "SELECT * FROM outgoing_messages WHERE message_key = $1 FOR UPDATE"
+_START_ATTEMPT = """
+UPDATE outgoing_messages
+SET attempts = attempts + 1, status = 'pending', recipient = $2, subject = $3, template = $4,
+    language = $5, payload = $6, message_id = $7
+WHERE message_key = $1
+"""
+_SENT = """
+UPDATE outgoing_messages
+SET status = 'sent', server_response = $2, sent_at = $3
+WHERE message_key = $1
+"""
+_TEMPORARY = "UPDATE outgoing_messages SET last_error = $2 WHERE message_key = $1"
+_FAILED = """
+UPDATE outgoing_messages SET status = 'failed', server_response = $2, last_error = $3
+WHERE message_key = $1
+"""
+_RECORD_BROKEN = """
+INSERT INTO outgoing_messages
+    (message_key, case_id, channel, recipient, template, language, status, attempts, last_error)
+VALUES ($1, $2, 'email', $3, $4, $5, 'failed', 1, $6)
+ON CONFLICT (message_key) DO UPDATE
+SET attempts = outgoing_messages.attempts + 1, last_error = EXCLUDED.last_error,
+    status = CASE WHEN outgoing_messages.status = 'sent' THEN 'sent' ELSE 'failed' END
+"""
+
+
+class EmailActivities:
+    """The ``send_email`` activity, with its SMTP settings and the register's pool injected."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._domain = settings.mail_from.rpartition("@")[2] or "biosafety.local"
+
+    @activity.defn(name="send_email")
+    async def send_email(self, req: EmailRequest) -> EmailDelivery:
+        log = _logger(req)
+        try:
+            # The case number and the authority's name are known here even if a caller omits them.
+            defaults = {"case_id": req.case_id, "authority_name": self._settings.authority_name}
+            rendered = render_email(req.template, req.language, defaults | req.context)
+        except (jinja2.TemplateError, ValueError, TypeError) as err:
+            # Unknown template, missing or malformed context: a bug, retrying cannot help.
+            error = f"cannot render {req.language}/{req.template}: {err}"
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    _RECORD_BROKEN,
+                    req.message_key,
+                    req.case_id,
+                    req.to,
+                    req.template,
+                    req.language,
+                    error,
+                )
+            log.error("email.template_error", error=error)
+            raise ApplicationError(error, type=TEMPLATE_ERROR, non_retryable=True) from err
+
+        message_id = message_id_for(req.message_key, self._domain)
+        failure: ApplicationError | None = None
+        async with self._pool.acquire() as conn, conn.transaction():
+            payload = {"context": req.context, "body": rendered.body}
+            await conn.execute(
+                _INSERT,
+                req.message_key,
+                req.case_id,
+                req.to,
+                rendered.subject,
+                req.template,
+                req.language,
+                payload,
+            )
+            # Concurrent attempts with the same key wait here until the first one has finished.
+            row = await conn.fetchrow(_LOCK, req.message_key)
+            assert row is not None
+            if row["channel"] != "email":
+                raise ApplicationError(
+                    f"message key {req.message_key!r} is already used on channel {row['channel']}",
+                    type="MessageKeyConflict",
+                    non_retryable=True,
+                )
+            if row["status"] == "sent":
+                if row["recipient"] != req.to:
+                    log.warning("email.already_sent_to_other_recipient", recorded=row["recipient"])
+                log.info("email.already_sent", message_id=row["message_id"])
+                return EmailDelivery(
+                    message_key=req.message_key,
+                    message_id=row["message_id"],
+                    recipient=row["recipient"],
+                    subject=row["subject"],
+                    sent_at=row["sent_at"],
+                    server_response=row["server_response"],
+                    already_sent=True,
+                )
+            await conn.execute(
+                _START_ATTEMPT,
+                req.message_key,
+                req.to,
+                rendered.subject,
+                req.template,
+                req.language,
+                payload,
+                message_id,
+            )
+            message = build_message(req, rendered, self._settings, message_id)
+            try:
+                response = await self._deliver(message, req.to)
+            except _DeliveryFailure as err:
+                if err.permanent:
+                    await conn.execute(_FAILED, req.message_key, err.response, str(err))
+                    log.error("email.refused", error=str(err), server_response=err.response)
+                    failure = ApplicationError(
+                        str(err),
+                        {"message_key": req.message_key, "server_response": err.response},
+                        type=PERMANENT_DELIVERY_FAILURE,
+                        non_retryable=True,
+                    )
+                else:
+                    await conn.execute(_TEMPORARY, req.message_key, str(err))
+                    log.warning("email.temporary_failure", error=str(err))
+                    failure = ApplicationError(str(err), type=TEMPORARY_DELIVERY_FAILURE)
+            else:
+                sent_at = datetime.now(UTC)
+                await conn.execute(_SENT, req.message_key, response, sent_at)
+                log.info("email.sent", message_id=message_id, server_response=response)
+                return EmailDelivery(
+                    message_key=req.message_key,
+                    message_id=message_id,
+                    recipient=req.to,
+                    subject=rendered.subject,
+                    sent_at=sent_at,
+                    server_response=response,
+                    already_sent=False,
+                )
+        # Raised outside the transaction so that the failure evidence above is committed.
+        assert failure is not None
+        raise failure
+
+    async def _deliver(self, message: Message, to: str) -> str:
+        """One SMTP transaction; returns the server's reply to DATA as "code text"."""
+        s = self._settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            username=s.smtp_username,
+            password=s.smtp_password,
+            timeout=s.smtp_timeout_seconds,
+            local_hostname=self._domain,
+        )
+        stage = "connect"
+        try:
+            async with client:
+                stage = "MAIL"
+                await client.mail(s.mail_from)
+                stage = "RCPT"
+                await client.rcpt(to)
+                stage = "DATA"
+                reply = await client.data(message.as_bytes(policy=_WIRE_POLICY))
+        except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as err:
+            response = f"{err.code} {err.message}"
+            permanent = 500 <= err.code < 600
+            kind = "refused" if permanent else "temporarily refused"
+            raise _DeliveryFailure(
+                f"SMTP server {kind} the message at {stage}: {response}", response, permanent
+            ) from err
+        except aiosmtplib.SMTPResponseException as err:
+            # 4xx/5xx at connect, EHLO, AUTH or MAIL: the server or our configuration, not the
+            # recipient; retried until someone fixes it (Temporal keeps trying).
+            response = f"{err.code} {err.message}"
+            raise _DeliveryFailure(
+                f"SMTP server answered {response} at {stage}", response, permanent=False
+            ) from err
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            raise _DeliveryFailure(
+                f"SMTP server {s.smtp_host}:{s.smtp_port} unavailable at {stage}: "
+                f"{type(err).__name__}: {err}",
+                None,
+                permanent=False,
+            ) from err
+        return f"{reply.code} {reply.message}"
+
+
+def _logger(req: EmailRequest) -> Any:
+    log = _log.bind(case_id=req.case_id, message_key=req.message_key, template=req.template)
+    if activity.in_activity():
+        info = activity.info()
+        log = log.bind(
+            workflow_id=info.workflow_id, activity_id=info.activity_id, attempt=info.attempt
+        )
+    return log

@@ -1,0 +1,690 @@
+"""A local stand-in for the Biosafety Clearing-House (BCH) API, ``api.cbd.int``, for dev and tests.
+
+It speaks the documented shape (reference/bch-api.md): token, drafts, validation, publication
+requests (``publishNationalRecord``), published records and a minimal search index. National users
+can only *request* publication; the national focal point approves or rejects, here through the
+stand-in-only control endpoints under ``/_standin/`` (which also inject faults). State is kept in
+memory: this is a dev tool, not a register.
+
+Standalone: ``python -m infra.bch_standin --port 8300 [--auto-approve]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+API = "/api/v2013"
+SCHEMA = "biosafetyDecision"
+
+# The stand-in's thesaurus: the slice of the BCH's domains that decisions use. Identifiers as the
+# BCH front end uses them (scbd/absch.cbd.int, edit-biosafety-decision).
+THESAURUS: dict[str, list[dict[str, Any]]] = {
+    "decisionResults": [
+        {
+            "identifier": "3B9ECE67-B35C-40FF-8C06-4EA5FF762899",
+            "name": "Approval of the import/use of the LMO(s) without conditions",
+        },
+        {
+            "identifier": "3EFF4792-A896-4DC7-9945-04FE9C8B5B4F",
+            "name": "Approval of the import/use of the LMO(s) with conditions",
+        },
+        {
+            "identifier": "6DD1B161-4CDB-4900-BD31-DBB97E86B2AE",
+            "name": "Prohibition of the import/use of the LMO(s)",
+        },
+        {
+            "identifier": "8D91ACEE-C6B3-4204-8FE6-00AE424013FF",
+            "name": "Request for additional relevant information",
+        },
+        {
+            "identifier": "19F9F13E-195E-45B5-88DD-058A07E0D6F6",
+            "name": "Inform the notifier that the period for communicating the decision has been "
+            "extended",
+        },
+    ],
+    "decisionTypes": [
+        {
+            "identifier": "E8C5A15C-A736-4fb7-A1B6-192412BE7E45",
+            "name": "Decision on LMOs for intentional introduction into the environment",
+        },
+        {
+            "identifier": "BE64016A-C3BD-4C61-9620-C3FEF96B2A24",
+            "name": "Decision on LMOs intended for direct use as food or feed, or for processing",
+        },
+    ],
+}
+_UNCONDITIONAL_APPROVAL = "3B9ECE67-B35C-40FF-8C06-4EA5FF762899"
+_EXTENSION = "19F9F13E-195E-45B5-88DD-058A07E0D6F6"
+_MANDATORY = (
+    "government",
+    "authorities",
+    "title",
+    "date",
+    "isAmendment",
+    "decisionTypes",
+    "expires",
+)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat().replace("+00:00", "Z") if at else None
+
+
+@dataclass
+class Draft:
+    uid: str
+    document_id: int
+    realm: str
+    body: dict[str, Any]
+    created_on: datetime
+    updated_on: datetime
+
+
+@dataclass
+class PublicationRequest:
+    id: str
+    uid: str
+    document_id: int
+    realm: str
+    data: dict[str, Any]
+    created_on: datetime
+    state: Literal["pending", "approved", "rejected"] = "pending"
+    closed_on: datetime | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass
+class Published:
+    uid: str
+    document_id: int
+    revision: int
+    realm: str
+    government: str
+    public_id: str
+    body: dict[str, Any]
+    published_on: datetime
+
+
+@dataclass
+class StandinState:
+    token_ttl_seconds: float
+    auto_approve: bool
+    tokens: dict[str, float] = field(default_factory=dict)  # token → monotonic expiry
+    document_ids: dict[str, int] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    requests: dict[str, PublicationRequest] = field(default_factory=dict)
+    published: dict[str, Published] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fault_mode: Literal["none", "fail", "hang"] = "none"
+    hang_seconds: float = 30.0
+
+    def document_id(self, uid: str) -> int:
+        if uid not in self.document_ids:
+            self.document_ids[uid] = 100_001 + len(self.document_ids)
+        return self.document_ids[uid]
+
+    def pending_request(self, uid: str) -> PublicationRequest | None:
+        for req in self.requests.values():
+            if req.uid == uid and req.state == "pending":
+                return req
+        return None
+
+
+# --- request and response bodies -----------------------------------------------------------------
+
+
+class Credentials(BaseModel):
+    email: str
+    password: str
+
+
+class WorkflowData(BaseModel):
+    realm: str
+    documentID: int
+    identifier: str
+    title: dict[str, str] | str | None = None
+    abstract: dict[str, str] | str | None = None
+    metadata: dict[str, Any] | None = None
+    additionalInfo: dict[str, Any] | str | None = None
+
+
+class WorkflowCreate(BaseModel):
+    type: str
+    version: str
+    data: WorkflowData
+
+
+class Faults(BaseModel):
+    mode: Literal["none", "fail", "hang"]
+    hang_seconds: float = 30.0
+
+
+class Rejection(BaseModel):
+    reason: str | None = None
+
+
+class StandinConfig(BaseModel):
+    auto_approve: bool | None = None
+    token_ttl_seconds: float | None = None
+
+
+# --- the rules the BCH applies -------------------------------------------------------------------
+
+
+def validate_decision(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The BCH's validation report for a biosafetyDecision: a list of {code, property}."""
+    errors: list[dict[str, Any]] = []
+
+    def missing(value: Any) -> bool:
+        return value is None or value == "" or value == [] or value == {}
+
+    header = document.get("header") or {}
+    for name in ("identifier", "schema", "languages"):
+        if missing(header.get(name)):
+            errors.append({"code": "Error.Mandatory", "property": f"header.{name}"})
+    if header.get("schema") not in (None, SCHEMA):
+        errors.append({"code": "Error.InvalidSchema", "property": "header.schema"})
+    for name in _MANDATORY:
+        if missing(document.get(name)):
+            errors.append({"code": "Error.Mandatory", "property": name})
+    for name in ("isAmendment", "expires"):
+        if name in document and not isinstance(document[name], bool):
+            errors.append({"code": "Error.InvalidValue", "property": name})
+    languages = header.get("languages") or []
+    title = document.get("title")
+    if isinstance(title, dict) and title and not any(title.get(lang) for lang in languages):
+        errors.append({"code": "Error.MissingLanguage", "property": "title"})
+    known_types = {t["identifier"] for t in THESAURUS["decisionTypes"]}
+    for term in document.get("decisionTypes") or []:
+        if not isinstance(term, dict) or term.get("identifier") not in known_types:
+            errors.append({"code": "Error.InvalidTerm", "property": "decisionTypes"})
+            break
+    result = (document.get("decisionResult") or {}).get("identifier")
+    if result is not None:
+        if result not in {t["identifier"] for t in THESAURUS["decisionResults"]}:
+            errors.append({"code": "Error.InvalidTerm", "property": "decisionResult"})
+        if result != _UNCONDITIONAL_APPROVAL and missing(document.get("reasons")):
+            errors.append({"code": "Error.Mandatory", "property": "reasons"})
+        if result == _EXTENSION:
+            period = document.get("extensionPeriod")
+            if missing(period):
+                errors.append({"code": "Error.Mandatory", "property": "extensionPeriod"})
+            elif not isinstance(period, int) or isinstance(period, bool) or period < 1:
+                errors.append({"code": "Error.InvalidValue", "property": "extensionPeriod"})
+    return errors
+
+
+def _title_text(body: dict[str, Any]) -> str:
+    title = body.get("title")
+    if isinstance(title, dict):
+        return str(title.get("en") or next(iter(title.values()), ""))
+    return str(title or "")
+
+
+def _draft_info(state: StandinState, draft: Draft, *, with_body: bool) -> dict[str, Any]:
+    pending = state.pending_request(draft.uid)
+    published = state.published.get(draft.uid)
+    info: dict[str, Any] = {
+        "identifier": draft.uid,
+        "documentID": draft.document_id,
+        "workingDocumentID": draft.document_id,
+        "realm": draft.realm,
+        "type": (draft.body.get("header") or {}).get("schema"),
+        "revision": published.revision if published else 0,
+        "workingDocumentTitle": draft.body.get("title"),
+        "workingDocumentSummary": draft.body.get("summary"),
+        "workingDocumentMetadata": {
+            "schema": (draft.body.get("header") or {}).get("schema"),
+            "government": (draft.body.get("government") or {}).get("identifier"),
+            "realm": draft.realm,
+        },
+        "workingDocumentCreatedOn": _iso(draft.created_on),
+        "workingDocumentUpdatedOn": _iso(draft.updated_on),
+        "workingDocumentLock": (
+            {"lockedBy": "workflow", "workflowID": pending.id} if pending else None
+        ),
+    }
+    if with_body:
+        info["body"] = draft.body
+    return info
+
+
+def _request_json(req: PublicationRequest) -> dict[str, Any]:
+    return {
+        "_id": req.id,
+        "type": {"name": "publishNationalRecord", "version": "0.4"},
+        "state": req.state,
+        "data": req.data,
+        "createdOn": _iso(req.created_on),
+        "closedOn": _iso(req.closed_on),
+        "activities": [{"name": "publishRecord", "assignedTo": ["national focal point"]}],
+        "result": req.result,
+    }
+
+
+def _published_info(pub: Published) -> dict[str, Any]:
+    return {
+        "identifier": pub.uid,
+        "documentID": pub.document_id,
+        "revision": pub.revision,
+        "realm": pub.realm,
+        "type": (pub.body.get("header") or {}).get("schema"),
+        "uniqueIdentifier": pub.public_id,
+        "publishedOn": _iso(pub.published_on),
+        "body": pub.body,
+    }
+
+
+def _index_doc(pub: Published) -> dict[str, Any]:
+    header = pub.body.get("header") or {}
+    return {
+        "identifier_s": pub.uid,
+        "uniqueIdentifier_s": pub.public_id,
+        "schema_s": header.get("schema"),
+        "government_s": pub.government,
+        "realm_ss": [pub.realm],
+        "title_t": _title_text(pub.body),
+        "decisionResult_s": (pub.body.get("decisionResult") or {}).get("identifier"),
+        "date_s": pub.body.get("date"),
+        "_revision_i": pub.revision,
+        "documentID_i": pub.document_id,
+        "url_ss": [f"/database/{pub.public_id.upper()}"],
+        "createdDate_dt": _iso(pub.published_on),
+    }
+
+
+_TERM = re.compile(r"^\s*\(?\s*([A-Za-z_]+)\s*:\s*\(?\s*([^()\s]+)\s*\)?\s*\)?\s*$")
+_INDEX_FIELDS = {"schema_s", "government_s", "identifier_s", "uniqueIdentifier_s", "realm_ss"}
+
+
+def _search(state: StandinState, q: str) -> list[Published]:
+    """A minimal Solr: ``*:*`` or ``field:value`` terms joined by AND."""
+    terms: list[tuple[str, str]] = []
+    for part in re.split(r"\s+AND\s+", q.strip()):
+        if part.strip() in ("*:*", ""):
+            continue
+        match = _TERM.match(part)
+        if not match or match.group(1) not in _INDEX_FIELDS:
+            raise ApiError(400, "Error.UnsupportedQuery", f"unsupported query term {part!r}")
+        terms.append((match.group(1), match.group(2).strip('"').lower()))
+    results = []
+    for pub in state.published.values():
+        doc = _index_doc(pub)
+        if all(_matches(doc.get(name), value) for name, value in terms):
+            results.append(pub)
+    return sorted(results, key=lambda p: p.published_on, reverse=True)
+
+
+def _matches(field_value: Any, wanted: str) -> bool:
+    values = field_value if isinstance(field_value, list) else [field_value]
+    return any(str(v).lower() == wanted for v in values if v is not None)
+
+
+def _publish(state: StandinState, req: PublicationRequest) -> None:
+    draft = state.drafts.pop(req.uid)
+    previous = state.published.get(req.uid)
+    revision = previous.revision + 1 if previous else 1
+    government = str((draft.body.get("government") or {}).get("identifier", "xx")).lower()
+    public_id = f"bch-dec-{government}-{draft.document_id}-{revision}"
+    now = _now()
+    state.published[req.uid] = Published(
+        uid=req.uid,
+        document_id=draft.document_id,
+        revision=revision,
+        realm=draft.realm,
+        government=government,
+        public_id=public_id,
+        body=draft.body,
+        published_on=now,
+    )
+    req.state, req.closed_on = "approved", now
+    req.result = {"action": "approve", "publicId": public_id, "revision": revision}
+
+
+# --- the app -------------------------------------------------------------------------------------
+
+
+def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> FastAPI:
+    app = FastAPI(
+        title="Biosafety Clearing-House stand-in",
+        description="Local stand-in for api.cbd.int (BCH). State is in memory.",
+    )
+    state = StandinState(token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve)
+    app.state.bch = state
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        body = {"statusCode": exc.status, "code": exc.code, "message": exc.message, **exc.extra}
+        return JSONResponse(body, status_code=exc.status)
+
+    @app.middleware("http")
+    async def faults_and_call_log(request: Request, call_next: Any) -> Response:
+        entry: dict[str, Any] = {
+            "at": _iso(_now()),
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+        }
+        if request.url.path.startswith("/api/"):
+            state.calls.append(entry)
+            del state.calls[:-5000]  # a long dev session keeps only the recent calls
+            if state.fault_mode == "fail":
+                entry["status"] = 503
+                return JSONResponse(
+                    {
+                        "statusCode": 503,
+                        "code": "ServiceUnavailable",
+                        "message": "(stand-in fault)",
+                    },
+                    status_code=503,
+                )
+            if state.fault_mode == "hang":
+                await asyncio.sleep(state.hang_seconds)
+        response: Response = await call_next(request)
+        entry["status"] = response.status_code
+        return response
+
+    async def session(
+        authorization: str | None = Header(default=None),
+        realm: str | None = Header(default=None),
+    ) -> str:
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if not authorization or not authorization.startswith("Bearer ") or not token:
+            raise ApiError(401, "Unauthorized", "missing bearer token")
+        expiry = state.tokens.get(token)
+        if expiry is None:
+            raise ApiError(401, "Unauthorized", "unknown token")
+        if time.monotonic() >= expiry:
+            raise ApiError(401, "TokenExpired", "token expired")
+        if not realm:
+            raise ApiError(400, "Error.MissingRealm", "header Realm is required")
+        return realm
+
+    # authentication
+    @app.post(f"{API}/authentication/token")
+    async def token(credentials: Credentials) -> dict[str, Any]:
+        if not credentials.email or not credentials.password:
+            raise ApiError(403, "Forbidden", "invalid credentials")
+        value = secrets.token_urlsafe(32)
+        state.tokens[value] = time.monotonic() + state.token_ttl_seconds
+        expiration = _now() + timedelta(seconds=state.token_ttl_seconds)
+        return {"authenticationToken": value, "expiration": _iso(expiration)}
+
+    # drafts
+    @app.put(f"{API}/documents/{{uid}}/versions/draft")
+    async def put_draft(
+        uid: str, request: Request, schema: str | None = None, realm: str = Depends(session)
+    ) -> JSONResponse:
+        if not schema:
+            raise ApiError(400, "Error.MissingSchema", "query parameter schema is required")
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
+        header = body.get("header") or {}
+        if header.get("identifier") != uid:
+            raise ApiError(400, "Error.IdentifierMismatch", "header.identifier must equal the uid")
+        if header.get("schema") != schema:
+            raise ApiError(400, "Error.SchemaMismatch", "header.schema must equal ?schema")
+        existing = state.drafts.get(uid)
+        if state.pending_request(uid) is not None:
+            if existing is None or existing.body != body:
+                raise ApiError(
+                    409,
+                    "Error.DocumentLocked",
+                    "a publication request is pending: the draft cannot be changed",
+                )
+            return JSONResponse(_draft_info(state, existing, with_body=False))
+        now = _now()
+        if existing is None:
+            draft = Draft(uid, state.document_id(uid), realm, body, now, now)
+            state.drafts[uid] = draft
+            return JSONResponse(_draft_info(state, draft, with_body=False), status_code=201)
+        existing.body, existing.updated_on, existing.realm = body, now, realm
+        return JSONResponse(_draft_info(state, existing, with_body=False))
+
+    @app.get(f"{API}/documents/{{uid}}/versions/draft")
+    async def get_draft(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
+        draft = state.drafts.get(uid)
+        if draft is None:
+            raise ApiError(404, "Error.NotFound", f"no draft {uid}")
+        return _draft_info(state, draft, with_body=True)
+
+    @app.post(f"{API}/documents/x/validate")
+    async def validate(
+        request: Request, schema: str | None = None, realm: str = Depends(session)
+    ) -> dict[str, Any]:
+        if schema != SCHEMA:
+            raise ApiError(400, "Error.UnsupportedSchema", f"this stand-in validates {SCHEMA}")
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
+        return {"schema": schema, "errors": validate_decision(body)}
+
+    # publication requests
+    @app.post(f"{API}/workflows")
+    async def create_workflow(body: WorkflowCreate, realm: str = Depends(session)) -> JSONResponse:
+        if body.type != "publishNationalRecord" or body.version != "0.4":
+            raise ApiError(400, "Error.UnsupportedWorkflow", f"{body.type} {body.version}")
+        if body.data.realm.lower() != realm.lower():
+            raise ApiError(400, "Error.RealmMismatch", "data.realm differs from header Realm")
+        draft = state.drafts.get(body.data.identifier)
+        if draft is None or draft.document_id != body.data.documentID:
+            raise ApiError(404, "Error.NotFound", "no draft with this identifier and documentID")
+        pending = state.pending_request(draft.uid)
+        if pending is not None:
+            return JSONResponse(_request_json(pending))
+        if validate_decision(draft.body):
+            raise ApiError(400, "Error.InvalidDocument", "the draft does not validate")
+        req = PublicationRequest(
+            id=secrets.token_hex(12),
+            uid=draft.uid,
+            document_id=draft.document_id,
+            realm=realm,
+            data=body.data.model_dump(),
+            created_on=_now(),
+        )
+        state.requests[req.id] = req
+        if state.auto_approve:
+            _publish(state, req)
+        return JSONResponse(_request_json(req), status_code=201)
+
+    @app.get(f"{API}/workflows/{{request_id}}")
+    async def get_workflow(request_id: str, realm: str = Depends(session)) -> dict[str, Any]:
+        req = state.requests.get(request_id)
+        if req is None:
+            raise ApiError(404, "Error.NotFound", f"no workflow {request_id}")
+        return _request_json(req)
+
+    # published records
+    @app.get(f"{API}/documents/{{uid}}")
+    async def get_document(
+        uid: str, info: str | None = None, realm: str = Depends(session)
+    ) -> dict[str, Any]:
+        pub = state.published.get(uid)
+        if pub is None:
+            raise ApiError(404, "Error.NotFound", f"no published record {uid}")
+        return _published_info(pub) if info is not None else pub.body
+
+    @app.get(f"{API}/index")
+    async def index(
+        q: str = "*:*", start: int = 0, rows: int = 25, realm: str = Depends(session)
+    ) -> dict[str, Any]:
+        found = _search(state, q)
+        docs = [_index_doc(p) for p in found[start : start + rows]]
+        return {"response": {"numFound": len(found), "start": start, "docs": docs}}
+
+    @app.get(f"{API}/thesaurus/domains/{{domain}}/terms")
+    async def terms(domain: str, realm: str = Depends(session)) -> list[dict[str, Any]]:
+        if domain not in THESAURUS:
+            raise ApiError(404, "Error.NotFound", f"no domain {domain}")
+        return THESAURUS[domain]
+
+    # stand-in controls (no auth; never part of the real API)
+    def pending_or_404(request_id: str) -> PublicationRequest:
+        req = state.requests.get(request_id)
+        if req is None:
+            raise ApiError(404, "Error.NotFound", f"no workflow {request_id}")
+        if req.state != "pending":
+            raise ApiError(409, "Error.NotPending", f"workflow {request_id} is {req.state}")
+        return req
+
+    @app.post("/_standin/requests/{request_id}/approve")
+    async def approve(request_id: str) -> dict[str, Any]:
+        req = pending_or_404(request_id)
+        _publish(state, req)
+        return _request_json(req)
+
+    @app.post("/_standin/requests/{request_id}/reject")
+    async def reject(request_id: str, body: Rejection | None = None) -> dict[str, Any]:
+        req = pending_or_404(request_id)
+        req.state, req.closed_on = "rejected", _now()
+        req.result = {"action": "reject", "reason": body.reason if body else None}
+        return _request_json(req)
+
+    @app.post("/_standin/faults")
+    async def set_faults(body: Faults) -> dict[str, Any]:
+        state.fault_mode, state.hang_seconds = body.mode, body.hang_seconds
+        return {"mode": state.fault_mode, "hang_seconds": state.hang_seconds}
+
+    @app.post("/_standin/expire-tokens")
+    async def expire_tokens() -> dict[str, Any]:
+        expired = len(state.tokens)
+        for token in state.tokens:
+            state.tokens[token] = 0.0
+        return {"expired": expired}
+
+    @app.post("/_standin/config")
+    async def configure(body: StandinConfig) -> dict[str, Any]:
+        if body.auto_approve is not None:
+            state.auto_approve = body.auto_approve
+        if body.token_ttl_seconds is not None:
+            state.token_ttl_seconds = body.token_ttl_seconds
+        return {"auto_approve": state.auto_approve, "token_ttl_seconds": state.token_ttl_seconds}
+
+    @app.post("/_standin/reset")
+    async def reset() -> dict[str, Any]:
+        for name in ("tokens", "document_ids", "drafts", "requests", "published"):
+            getattr(state, name).clear()
+        state.calls.clear()
+        state.fault_mode, state.hang_seconds = "none", 30.0
+        state.auto_approve, state.token_ttl_seconds = auto_approve, token_ttl_seconds
+        return {"reset": True}
+
+    @app.get("/_standin/state")
+    async def get_state() -> dict[str, Any]:
+        return {
+            "auto_approve": state.auto_approve,
+            "token_ttl_seconds": state.token_ttl_seconds,
+            "faults": {"mode": state.fault_mode, "hang_seconds": state.hang_seconds},
+            "drafts": {
+                uid: _draft_info(state, d, with_body=True) for uid, d in state.drafts.items()
+            },
+            "requests": {rid: _request_json(r) for rid, r in state.requests.items()},
+            "published": {uid: _published_info(p) for uid, p in state.published.items()},
+            "calls": list(state.calls),
+        }
+
+    return app
+
+
+# --- running it ----------------------------------------------------------------------------------
+
+
+class BchStandinServer:
+    """Runs the stand-in with uvicorn in a background thread (tests, the dev stack)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token_ttl_seconds: float = 3600,
+        auto_approve: bool = False,
+    ) -> None:
+        import uvicorn
+
+        self.app = create_app(token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = host, self._socket.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def state(self) -> StandinState:
+        return self.app.state.bch  # type: ignore[no-any-return]
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the BCH stand-in did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._socket.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Local Biosafety Clearing-House stand-in.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8300)
+    parser.add_argument("--token-ttl", type=float, default=3600)
+    parser.add_argument("--auto-approve", action="store_true")
+    args = parser.parse_args(argv)
+    print(
+        f"BCH stand-in on http://{args.host}:{args.port}{API} "
+        f"(controls under /_standin/, state at /_standin/state, OpenAPI at /docs)",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(token_ttl_seconds=args.token_ttl, auto_approve=args.auto_approve),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

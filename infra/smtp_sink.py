@@ -1,0 +1,247 @@
+"""A local SMTP sink (aiosmtpd) for development and tests: keeps every message it receives.
+
+Each accepted message is written as ``<n>-<message-id>.eml`` plus one JSON line in ``index.jsonl``
+under a directory, and kept in memory (``SmtpSink.messages``). Fault switches let tests play a
+refusing or unavailable mail server: ``refuse(recipient)`` answers 550 to that RCPT and
+``set_down(True)`` answers 421 (service not available) to every transaction.
+
+Standalone: ``python -m infra.smtp_sink --port 8025 --dir .stack/mail``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import re
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+SERVICE_NOT_AVAILABLE = "421 4.3.2 Service not available, closing transmission channel"
+
+
+class ReceivedMessage(EmailMessage):
+    """A parsed message as it arrived, with its SMTP envelope and where it was stored."""
+
+    envelope_from: str
+    envelope_to: list[str]
+    received_at: datetime
+    eml_path: Path | None
+
+
+@dataclass
+class _Faults:
+    down: bool = False
+    refused: frozenset[str] = frozenset()
+
+
+class _SinkHandler:
+    """aiosmtpd handler hooks; runs in the controller's thread, so shared state takes a lock."""
+
+    def __init__(self, sink: SmtpSink) -> None:
+        self._sink = sink
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self._sink.is_down:
+            return SERVICE_NOT_AVAILABLE
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self._sink.is_down:
+            return SERVICE_NOT_AVAILABLE
+        if self._sink.is_refused(address):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._sink.is_down:
+            return SERVICE_NOT_AVAILABLE
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes) and not raw:
+            raw = envelope.content
+        queue_id = self._sink._store(str(envelope.mail_from or ""), list(envelope.rcpt_tos), raw)
+        return f"250 2.0.0 OK: queued as {queue_id}"
+
+
+class _Controller(Controller):
+    """A Controller that can listen on port 0 and report the port the OS chose."""
+
+    def _create_server(self) -> Any:
+        create = super()._create_server()
+
+        async def create_and_learn_port() -> asyncio.Server:
+            server = await create
+            assert isinstance(server, asyncio.Server)
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+
+        return create_and_learn_port()
+
+
+class SmtpSink:
+    """An SMTP server that accepts mail and keeps it (on disk when ``directory`` is given)."""
+
+    def __init__(self, directory: Path | None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.directory = directory
+        self.host = host
+        self._requested_port = port
+        self._lock = threading.Lock()
+        self._messages: list[ReceivedMessage] = []
+        self._faults = _Faults()
+        self._counter = 0
+        self._controller: _Controller | None = None
+
+    # lifecycle
+    def start(self) -> None:
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._counter = len(list(self.directory.glob("*.eml")))
+        self._controller = _Controller(
+            _SinkHandler(self),
+            hostname=self.host,
+            port=self._requested_port,
+            server_hostname="smtp-sink.local",
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> SmtpSink:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._controller is None:
+            raise RuntimeError("SmtpSink is not started")
+        return int(self._controller.port)
+
+    @property
+    def index_path(self) -> Path | None:
+        return self.directory / "index.jsonl" if self.directory is not None else None
+
+    # what was received
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def messages_to(self, recipient: str) -> list[ReceivedMessage]:
+        return [m for m in self.messages if recipient.lower() in (r.lower() for r in m.envelope_to)]
+
+    def clear(self) -> None:
+        """Forget the messages held in memory (files on disk are evidence and stay)."""
+        with self._lock:
+            self._messages.clear()
+
+    def reset(self) -> None:
+        """Per-test isolation: forget messages and switch every fault off."""
+        with self._lock:
+            self._messages.clear()
+            self._faults = _Faults()
+
+    # fault switches
+    def refuse(self, recipient: str) -> None:
+        with self._lock:
+            self._faults.refused = self._faults.refused | {recipient.lower()}
+
+    def accept(self, recipient: str) -> None:
+        with self._lock:
+            self._faults.refused = self._faults.refused - {recipient.lower()}
+
+    def set_down(self, down: bool) -> None:
+        with self._lock:
+            self._faults.down = down
+
+    @property
+    def is_down(self) -> bool:
+        with self._lock:
+            return self._faults.down
+
+    def is_refused(self, recipient: str) -> bool:
+        with self._lock:
+            return recipient.lower() in self._faults.refused
+
+    # storage
+    def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str:
+        message = BytesParser(_class=ReceivedMessage, policy=policy.default).parsebytes(raw)
+        assert isinstance(message, ReceivedMessage)
+        message.envelope_from = mail_from
+        message.envelope_to = rcpt_tos
+        message.received_at = datetime.now(UTC)
+        message.eml_path = None
+        with self._lock:
+            self._counter += 1
+            number = self._counter
+            queue_id = f"{number:06d}{hashlib.sha1(raw).hexdigest()[:6].upper()}"
+            if self.directory is not None:
+                message_id = str(message.get("Message-ID", "")).strip("<> ")
+                slug = re.sub(r"[^A-Za-z0-9._-]+", "_", message_id)[:80] or "message"
+                path = self.directory / f"{number:06d}-{slug}.eml"
+                path.write_bytes(raw)
+                message.eml_path = path
+                entry = {
+                    "queue_id": queue_id,
+                    "received_at": message.received_at.isoformat(),
+                    "envelope_from": mail_from,
+                    "envelope_to": rcpt_tos,
+                    "message_id": str(message.get("Message-ID", "")),
+                    "subject": str(message.get("Subject", "")),
+                    "from": str(message.get("From", "")),
+                    "to": str(message.get("To", "")),
+                    "file": path.name,
+                }
+                with (self.directory / "index.jsonl").open("a", encoding="utf-8") as index:
+                    index.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._messages.append(message)
+        return queue_id
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local SMTP sink that keeps every message.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--dir", type=Path, default=Path(".stack/mail"))
+    args = parser.parse_args(argv)
+
+    sink = SmtpSink(args.dir.resolve(), host=args.host, port=args.port)
+    sink.start()
+    print(f"SMTP sink listening on {args.host}:{sink.port}", flush=True)
+    print(f"messages are stored in {sink.directory} (index: {sink.index_path})", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()
