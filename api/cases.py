@@ -125,7 +125,10 @@ async def submit_notification(
         created = False
         handle = client.get_workflow_handle(case_id)
     case = await handle.query(AdvanceInformedAgreement.view)
-    if not created and case.notification_fingerprint != fingerprint(notification):
+    if not created and (
+        case.notification_fingerprint != fingerprint(notification)
+        or (notification.received_on is not None and notification.received_on != case.received_on)
+    ):
         raise ReferenceConflict(
             f"reference {notification.notifier_reference} is already used by case {case_id} "
             "for a different notification; use a new reference",

@@ -1,0 +1,155 @@
+"""The REST API's app factory: ``uvicorn api.app:create_app --factory``.
+
+One Temporal client and one register pool per process, opened by the lifespan and kept on
+``app.state`` (tests inject their own); routers per procedure under ``/v1``; every error an RFC
+9457 problem (api/problems.py); OpenAPI at ``/docs`` and ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Response
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from api import problems
+from api.deps import ClientDep, PoolDep
+from api.routers import aia, cases
+from infra import db
+from infra.logging import configure_logging
+from infra.settings import Settings, get_settings
+
+log = structlog.get_logger("api")
+
+DESCRIPTION = """
+The statutory procedures of the **Cartagena Protocol on Biosafety**, run by a national competent
+authority as long-running Temporal workflows whose durable timers are the legal deadlines.
+
+* Submit a notification (Art 8) and run the officers' commands on the case: acknowledgement
+  (Art 9), requests for information (Art 10(3)(c), the clock stops), extensions (10(3)(d)), the
+  risk assessment (Art 15), the decision (10(3)), withdrawal.
+* Read a case with its deadline ledger (every date explained), list and filter cases, follow the
+  deadlines in a calendar.
+* Commands take an optional `Idempotency-Key` header: a retried request runs the command once.
+* Errors are RFC 9457 `application/problem+json`: 422 names the invalid fields, 404 an unknown
+  case, 409 a command the case's stage does not allow.
+"""
+
+TAGS = [
+    {
+        "name": aia.TAG,
+        "description": "CP Arts 7-10, 15, 21: notification, acknowledgement within 90 days, "
+        "decision within 270 days of receipt.",
+    },
+    {"name": cases.TAG, "description": "Reading cases: live state, register, audit log, messages."},
+    {"name": cases.CALENDAR_TAG, "description": "The deadlines as an iCalendar feed."},
+    {"name": "Service", "description": "Health of the API and what it depends on."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("biosafety-procedures")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    temporal: str
+    database: str
+    version: str
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    pool: asyncpg.Pool | None = None,
+) -> FastAPI:
+    """The API. Without ``client``/``pool`` the lifespan connects to Temporal and opens the
+    register pool per ``settings`` (and closes what it opened); given them, it uses them."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened: asyncpg.Pool | None = None
+        if app.state.client is None or app.state.pool is None:
+            configure_logging(settings)
+        if app.state.client is None:
+            from worker import connect  # the worker's connection: one data converter for both
+
+            app.state.client = await connect(settings)
+        if app.state.pool is None:
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set: the API reads the case register")
+            opened = app.state.pool = await db.create_pool(settings.database_url)
+        log.info("api started", temporal=settings.temporal_address, task_queue=settings.task_queue)
+        try:
+            yield
+        finally:
+            if opened is not None:
+                await opened.close()
+                app.state.pool = None
+
+    app = FastAPI(
+        title="Biosafety procedures API",
+        description=DESCRIPTION,
+        version=_version(),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.client = client
+    app.state.pool = pool
+    problems.install(app)
+    app.include_router(aia.router)
+    app.include_router(cases.router)
+
+    @app.get("/healthz", response_model=Health, tags=["Service"], summary="Health check")
+    async def healthz(response: Response, client: ClientDep, pool: PoolDep) -> Health:
+        temporal, database = await asyncio.gather(_check_temporal(client), _check_db(pool))
+        ok = temporal == "ok" and database == "ok"
+        if not ok:
+            response.status_code = 503
+        return Health(
+            status="ok" if ok else "degraded",
+            temporal=temporal,
+            database=database,
+            version=app.version,
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            app.openapi_schema = problems.problem_media_types(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _check_temporal(client: Client) -> str:
+    try:
+        async with asyncio.timeout(3):
+            await client.service_client.check_health()
+    except Exception as err:  # a health check reports, it does not raise
+        return f"unavailable: {type(err).__name__}"
+    return "ok"
+
+
+async def _check_db(pool: asyncpg.Pool) -> str:
+    try:
+        async with asyncio.timeout(3):
+            async with pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+    except Exception as err:
+        return f"unavailable: {type(err).__name__}"
+    return "ok"

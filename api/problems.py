@@ -1,0 +1,377 @@
+"""Every error the API returns is an RFC 9457 problem (``application/problem+json``).
+
+Domain errors (api/errors.py) are mapped here, once, together with request validation errors
+(422, naming each field in words), unknown routes and methods (404/405), an unreachable Temporal
+service (503) and, as a last resort, unexpected errors (500 with a correlation id in the log).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ProblemError
+
+PROBLEM_JSON = "application/problem+json"
+# A notification is structured metadata (documents are referenced, not uploaded); the bound keeps
+# every workflow input far below Temporal's 2 MB payload limit, which would otherwise be a 500.
+MAX_BODY_BYTES = 256 * 1024
+TYPE_BASE = "https://biosafety.example/problems/"
+
+log = structlog.get_logger("api")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details. Further members (e.g. ``case_id``) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        default="about:blank", examples=[f"{TYPE_BASE}command-refused"], description="problem type"
+    )
+    title: str = Field(examples=["Command not allowed in this stage"])
+    status: int = Field(examples=[409])
+    detail: str | None = Field(
+        default=None,
+        examples=["receipt was already acknowledged on 2027-01-20 (Art 9)"],
+        description="what went wrong with this request, in words",
+    )
+    instance: str | None = Field(
+        default=None, examples=["/v1/cases/aia-hu-acme-2027-001/acknowledgement"]
+    )
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["notification.annex_i.c_lmo_unique_identifier"])
+    message: str = Field(examples=["must be an OECD unique identifier ..."])
+
+
+class ValidationProblem(Problem):
+    """A 422: the request names fields that are missing or invalid."""
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    type_slug: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"{TYPE_BASE}{type_slug}" if type_slug else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    body["instance"] = request.url.path
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# ---- request validation: say which field and why, in words ----------------------------------
+
+# Pydantic reports a pattern mismatch by quoting the regex; say what the pattern means instead.
+_PATTERN_WORDS = {
+    r"^[A-Z]{2}$": "must be an ISO 3166-1 alpha-2 country code in capital letters, e.g. HU",
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": "must start with a letter or digit and contain only "
+    "letters, digits, '.', '_' and '-', at most 64 characters",
+    r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$": "must be an e-mail address, e.g. "
+    "regulatory@example.com",
+}
+
+
+def _body_name(request: Request) -> str:
+    """The body parameter's name (``notification``, ``command``) so that fields read as
+    ``notification.annex_i.c_lmo_name``, not ``body.annex_i.c_lmo_name``."""
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    return str(getattr(field, "name", None) or "body")
+
+
+def field_name(loc: Sequence[int | str], body: str) -> str:
+    if not loc:
+        return body
+    where, rest = loc[0], list(loc[1:])
+    path = ""
+    for part in rest:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    if where == "body":
+        return body + path
+    if where in ("query", "path", "header", "cookie"):
+        kind = {"query": "query parameter", "path": "path parameter"}.get(str(where), str(where))
+        return f"{kind} {path.lstrip('.')}"
+    return f"{where}{path}"
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    loc = tuple(error.get("loc", ()))
+    ctx = error.get("ctx") or {}
+    msg = str(error.get("msg", "invalid"))
+    if kind == "missing":
+        return "field required"
+    if kind == "json_invalid":
+        return f"the request body is not valid JSON: {ctx.get('error', 'decode error')}"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind == "assertion_error":
+        return msg.removeprefix("Assertion failed, ")
+    if kind == "string_pattern_mismatch":
+        msg = _PATTERN_WORDS.get(str(ctx.get("pattern")), msg)
+    if kind in ("model_attributes_type", "dict_type", "model_type") and len(loc) <= 1:
+        return "the request body must be a JSON object, sent as Content-Type: application/json"
+    if kind == "extra_forbidden":
+        msg = "not a field of this request (extra fields are not permitted)"
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) and len(str(value)) <= 80:
+        msg += f" (got {value!r})"
+    return msg
+
+
+def field_errors(errors: Iterable[Any], body: str) -> list[FieldError]:
+    out: list[FieldError] = []
+    for e in errors:
+        loc = list(e.get("loc", ()))
+        if e.get("type") == "json_invalid":
+            # loc holds the character position, which is no field; the position is in words
+            pos = loc[1] if len(loc) > 1 else None
+            message = _message(e) + (f" (at character {pos})" if pos is not None else "")
+            out.append(FieldError(field=body, message=message))
+            continue
+        out.append(FieldError(field=field_name(loc, body), message=_message(e)))
+    return out
+
+
+def _detail(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.field}: {e.message}" for e in errors)
+
+
+# ---- handlers ---------------------------------------------------------------------------------
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    extra = dict(exc.extra)
+    detail = exc.detail
+    field = extra.pop("field", None)
+    if field is not None and exc.status == 422:
+        # Named like a validation error's field, so clients handle both alike.
+        error = FieldError(field=f"{_body_name(request)}.{field}", message=exc.detail)
+        extra["errors"] = [error.model_dump()]
+        detail = _detail([error])
+    return problem_response(request, exc.status, exc.title, detail, exc.type_slug, extra=extra)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = field_errors(exc.errors(), _body_name(request))
+    return problem_response(
+        request,
+        422,
+        "Invalid request",
+        _detail(errors),
+        "validation-error",
+        extra={"errors": [e.model_dump() for e in errors]},
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+    slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+    detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"there is no resource at {request.url.path}; see /docs for the API"
+    elif exc.status_code == 413:
+        detail = (
+            f"the request body is larger than the {MAX_BODY_BYTES // 1024} KiB this API accepts"
+        )
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        detail = f"{request.method} is not allowed on {request.url.path}" + (
+            f"; allowed: {allowed}" if allowed else ""
+        )
+    return problem_response(
+        request,
+        exc.status_code,
+        titles.get(exc.status_code, detail),
+        detail,
+        slugs.get(exc.status_code),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED}
+_NO_ANSWER = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
+
+
+async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
+    """Temporal could not be reached or did not answer in time."""
+    if isinstance(exc, RPCError) and exc.status in _UNAVAILABLE:
+        detail = "case service unavailable, nothing was changed; retry later"
+    elif isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
+        isinstance(exc, RPCError) and exc.status in _NO_ANSWER
+    ):
+        if request.method in ("GET", "HEAD"):
+            detail = "the case service did not answer in time; nothing was changed; retry later"
+        else:
+            # An Update may have been accepted before the answer timed out: don't claim otherwise.
+            detail = (
+                "the case service did not answer in time; the command may or may not have been "
+                "applied: read the case, or retry with the same Idempotency-Key (it runs at "
+                "most once)"
+            )
+    else:
+        return await _on_unexpected(request, exc)
+    log.warning("case service unavailable", error=str(exc), path=request.url.path)
+    return problem_response(
+        request,
+        503,
+        "Case service unavailable",
+        detail,
+        "service-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _on_unexpected(request: Request, exc: BaseException) -> JSONResponse:
+    correlation_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error",
+        correlation_id=correlation_id,
+        path=request.url.path,
+        method=request.method,
+        exc_info=exc,
+    )
+    return problem_response(
+        request,
+        500,
+        "Internal server error",
+        "an unexpected error occurred; nothing is known to have changed. Quote the correlation "
+        "id when reporting it",
+        "internal-error",
+        extra={"correlation_id": correlation_id},
+    )
+
+
+class UnexpectedErrorMiddleware:
+    """Turns an exception no handler knows into a 500 problem, logged once with a correlation
+    id. (Starlette's own last-resort handler would re-raise it, logging it twice.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _on_unexpected(Request(scope), exc)
+            await response(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over MAX_BODY_BYTES with a 413 problem: at once when the
+    Content-Length says so, or as soon as a streamed body grows past it. (FastAPI's own limit
+    answers the Content-Length case in plain text.)"""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            response = await _on_http(Request(scope), StarletteHTTPException(413))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised while the route reads the body: the exception handlers answer it.
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RPCError, _on_rpc)
+    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _on_rpc)
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(UnexpectedErrorMiddleware)
+
+
+# ---- OpenAPI: declare the problems each route may answer --------------------------------------
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    404: "Unknown case or resource",
+    409: "The case's stage does not allow this (or the reference is used by another notification)",
+    422: "Invalid input: the problem's `errors` name each field",
+    503: "The case service (Temporal) is unavailable; nothing was changed",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status documented as a problem+json body."""
+    return {
+        status: {
+            "model": ValidationProblem if status == 422 else Problem,
+            "description": _DESCRIPTIONS.get(status, "Problem"),
+        }
+        for status in statuses
+    }
+
+
+def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """Post-process the OpenAPI document: error responses are application/problem+json."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if str(status)[0] in "45" and content and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return schema

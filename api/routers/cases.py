@@ -1,0 +1,161 @@
+"""Reading cases, whatever their procedure: one case live from its workflow, the list from the
+register (PostgreSQL) with filters, the audit log, delivery evidence, and an iCalendar feed of
+the next deadline of every open case."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from icalendar import Calendar, Event
+
+from activities import register as reads
+from api import cases
+from api.deps import ClientDep, PoolDep
+from api.errors import CaseNotFound
+from api.problems import problem_responses
+from api.register import (
+    AuditRecord,
+    CaseSummary,
+    OutgoingMessage,
+    case_exists,
+    open_deadlines,
+)
+from workflows.models import CaseView, Procedure, Stage
+
+TAG = "Cases"
+CALENDAR_TAG = "Deadlines"
+
+router = APIRouter(prefix="/v1")
+
+CaseId = Annotated[str, Path(min_length=1, max_length=200, examples=["aia-hu-exs-2027-014"])]
+
+
+@router.get(
+    "/cases",
+    response_model=list[CaseSummary],
+    tags=[TAG],
+    summary="List cases from the register, soonest deadline first",
+    responses=problem_responses(422),
+)
+async def list_cases(
+    pool: PoolDep,
+    procedure: Procedure | None = None,
+    stage: Stage | None = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="only cases with (true) or without (false) a missed deadline"),
+    ] = None,
+    due_before: Annotated[
+        date | None,
+        Query(description="only cases whose next deadline falls before this date (exclusive)"),
+    ] = None,
+    party_of_import: Annotated[
+        str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. HU")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseSummary]:
+    rows = await reads.list_cases(
+        pool,
+        procedure=procedure.value if procedure else None,
+        stage=stage.value if stage else None,
+        overdue=overdue,
+        due_before=due_before,
+        party_of_import=party_of_import,
+        limit=limit,
+        offset=offset,
+    )
+    return [CaseSummary.model_validate(dict(r)) for r in rows]
+
+
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseView,
+    tags=[TAG],
+    summary="Read a case: stage, deadline ledger with explanations, history",
+    description="Live from the case's workflow (a Temporal Query), not from the register.",
+    responses=problem_responses(404, 503),
+)
+async def read_case(case_id: CaseId, client: ClientDep) -> CaseView:
+    return await cases.get_case(client, case_id)
+
+
+@router.get(
+    "/cases/{case_id}/audit",
+    response_model=list[AuditRecord],
+    tags=[TAG],
+    summary="The case's append-only audit log",
+    responses=problem_responses(404, 503),
+)
+async def audit(case_id: CaseId, pool: PoolDep, client: ClientDep) -> list[AuditRecord]:
+    rows = await reads.audit_trail(pool, case_id)
+    if not rows and not await case_exists(pool, client, case_id):
+        raise CaseNotFound(f"no case {case_id}")
+    return [AuditRecord.model_validate(dict(r)) for r in rows]
+
+
+@router.get(
+    "/cases/{case_id}/messages",
+    response_model=list[OutgoingMessage],
+    tags=[TAG],
+    summary="Outgoing e-mails and BCH records of the case, with delivery evidence",
+    responses=problem_responses(404, 503),
+)
+async def messages(case_id: CaseId, pool: PoolDep, client: ClientDep) -> list[OutgoingMessage]:
+    rows = await reads.outgoing_messages(pool, case_id)
+    if not rows and not await case_exists(pool, client, case_id):
+        raise CaseNotFound(f"no case {case_id}")
+    return [OutgoingMessage.model_validate(dict(r)) for r in rows]
+
+
+ICS_MEDIA_TYPE = "text/calendar"
+
+
+@router.get(
+    "/deadlines.ics",
+    tags=[CALENDAR_TAG],
+    summary="iCalendar feed: the next deadline of every open case",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "One all-day event per open case, on its next deadline's last day",
+            "content": {ICS_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def deadlines_ics(pool: PoolDep) -> Response:
+    cal = Calendar()
+    cal.add("prodid", "-//Biosafety procedures//Statutory deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Biosafety case deadlines")
+    stamp = datetime.now(UTC)
+    for d in await open_deadlines(pool):
+        label = d.label or d.key.replace("_", " ")
+        event = Event()
+        event.add("uid", f"{d.case_id}-{d.key}-{d.due.isoformat()}@biosafety.example")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", d.due)
+        event.add("dtend", d.due + timedelta(days=1))
+        overdue = f"OVERDUE ({d.days_overdue} days): " if d.overdue else ""
+        event.add(
+            "summary",
+            f"{overdue}{d.case_id}: {label} due" + (f" ({d.article})" if d.article else ""),
+        )
+        lines = [f"Case {d.case_id} ({d.procedure}, {d.stage.replace('_', ' ')})"]
+        if d.lmo_name:
+            lines.append(f"LMO: {d.lmo_name}")
+        if d.explanation:
+            lines.append(f"Deadline: {d.explanation}")
+        lines.append(f"Details: /v1/cases/{d.case_id}")
+        event.add("description", "\n".join(lines))
+        event.add("categories", [d.procedure.upper(), d.key])
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    return Response(
+        content=cal.to_ical(),
+        media_type=ICS_MEDIA_TYPE,
+        headers={"Content-Disposition": 'inline; filename="deadlines.ics"'},
+    )

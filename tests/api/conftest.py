@@ -1,0 +1,71 @@
+"""The API over the real stack: the app in-process (httpx ASGI transport) on the time-skipping
+Temporal test server, a worker with the real activities, and the PostgreSQL register."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import pytest_asyncio
+
+from api.app import create_app
+from api.problems import PROBLEM_JSON
+from api.routers.aia import example_notification
+from tests.support.temporal import Stack
+
+T = TypeVar("T")
+
+
+@pytest_asyncio.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(stack.settings, client=stack.client, pool=stack.pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+def unique_reference(prefix: str = "T") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def notification_body(reference: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """The README's example notification (api/examples/notification.json) under a fresh
+    reference: the register is shared by every test of the session."""
+    body = copy.deepcopy(example_notification())
+    body["notifier_reference"] = reference or unique_reference()
+    body.update(overrides)
+    return body
+
+
+def case_id_of(body: dict[str, Any]) -> str:
+    return f"aia-{body['party_of_import'].lower()}-{body['notifier_reference'].lower()}"
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["type"]
+    assert problem["detail"]
+    assert problem["instance"] == response.request.url.path
+    return problem
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], timeout: float = 10.0, interval: float = 0.1
+) -> T:
+    """Poll until ``probe`` returns something truthy: the register is written asynchronously
+    by an activity. Returns the last result (falsy on timeout, for the assertion to show)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await probe()
+        if result or loop.time() > deadline:
+            return result
+        await asyncio.sleep(interval)
