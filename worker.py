@@ -25,9 +25,10 @@ from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
 from infra.settings import Settings, get_settings
 from workflows.aia import AdvanceInformedAgreement
+from workflows.bch_publication import BchPublicationWorkflow
 from workflows.sandbox import workflow_runner
 
-WORKFLOWS: Sequence[type] = [AdvanceInformedAgreement]
+WORKFLOWS: Sequence[type] = [AdvanceInformedAgreement, BchPublicationWorkflow]
 
 log = structlog.get_logger("worker")
 

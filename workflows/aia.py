@@ -20,8 +20,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.bch import BchDecisionInput, BchParty, BchPublication
@@ -29,6 +30,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import AuditEntry, CaseRow, RegisterSync
     from workflows import clock
     from workflows import search_attributes as sa
+    from workflows.bch_publication import (
+        BchPublicationStart,
+        BchPublicationWorkflow,
+        publication_workflow_id,
+    )
     from workflows.models import (
         ANNEX_I_DESCRIPTIONS,
         CLOSED_STAGES,
@@ -141,6 +147,7 @@ class AdvanceInformedAgreement:
         self._register_finishing = False
         self._synced_version = 0  # the state version the register holds
         self._fingerprint = fingerprint(self._n)
+        self._publications: list[str] = []  # BCH publication workflows started by this case
 
     # ---- run --------------------------------------------------------------------------------
 
@@ -312,6 +319,18 @@ class AdvanceInformedAgreement:
                     f"received_on {cmd.received_on} is before the information was requested "
                     f"({request.requested_on})"
                 )
+            if request.counted:
+                # A back-dated arrival must not make an extension notified while the clock was
+                # stopped fall after the deadline then in force (Art 10(3)(d)).
+                stops = self._stops()
+                stops[-1] = clock.Stop(
+                    requested_on=request.requested_on, received_on=cmd.received_on
+                )
+                try:
+                    self._compute(DECISION_DAYS, self._start.received_on, "receipt", stops,
+                                  self._extensions())  # fmt: skip
+                except clock.ClockError as err:
+                    raise _invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
 
     @workflow.update
     async def extend(self, cmd: Extend) -> CommandResult:
@@ -515,11 +534,14 @@ class AdvanceInformedAgreement:
             self._start.received_on,
             "receipt",
             self._stops(),
-            [
-                clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
-                for e, on in self._st.extensions
-            ],
+            self._extensions(),
         )
+
+    def _extensions(self) -> list[clock.Extension]:
+        return [
+            clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
+            for e, on in self._st.extensions
+        ]
 
     def _stop_would_count(self, today: date) -> bool:
         if self._route_b:
@@ -530,10 +552,7 @@ class AdvanceInformedAgreement:
                 self._start.received_on,
                 "receipt",
                 self._stops(_InfoRequest(today, [], None, True)),
-                [
-                    clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
-                    for e, on in self._st.extensions
-                ],
+                self._extensions(),
             )
         except clock.ClockError:
             return False  # requested after the deadline ran out: nothing left to stop
@@ -845,6 +864,7 @@ class AdvanceInformedAgreement:
                 for o in self._outgoing
             ],
             history=list(self._history),
+            bch_publications=list(self._publications),
             version=self._version,
             notification_fingerprint=self._fingerprint,
         )
@@ -1044,6 +1064,9 @@ class AdvanceInformedAgreement:
                         summary=f"e-mail {item.purpose} to {item.recipient}",
                     )
                     item.detail = f"Message-ID {delivery.message_id}: {delivery.server_response}"
+                elif workflow.patched("bch-publication-process"):
+                    child_id = await self._start_publication(item)
+                    item.detail = f"publication followed by workflow {child_id}"
                 else:
                     publication: BchPublication = await workflow.execute_activity(
                         "publish_bch_decision",
@@ -1077,6 +1100,36 @@ class AdvanceInformedAgreement:
                         error=item.detail,
                     )
             self._changed = True
+
+    async def _start_publication(self, item: _Outgoing) -> str:
+        """Hand the record to its own publication process (workflows/bch_publication.py), which
+        outlives the case: the focal point may take up to 83 days."""
+        assert isinstance(item.payload, BchDecisionInput)
+        child_id = publication_workflow_id(item.key)
+        await workflow.start_child_workflow(
+            BchPublicationWorkflow.run,
+            BchPublicationStart(
+                case_id=self._start.case_id,
+                purpose=item.purpose,
+                record=item.payload,
+                officer_email=self._start.authority.officer_email,
+                language=self._start.authority.default_language,
+                timezone=self._tz,
+                context=self._common_context(),
+            ),
+            id=child_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"BCH publication for {self._start.case_id}: {item.purpose}",
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.CASE_ID, self._start.case_id),
+                    SearchAttributePair(sa.PROCEDURE, "bch_publication"),
+                    SearchAttributePair(sa.PARTY_OF_IMPORT, self._n.party_of_import),
+                ]
+            ),
+        )
+        self._publications.append(child_id)
+        return child_id
 
     def _next_pending(self, channel: str) -> _Outgoing | None:
         return next(

@@ -446,6 +446,9 @@ class CaseView(BaseModel):
     may_proceed_from: date | None = None
     outgoing: list[OutgoingView] = Field(default_factory=list)
     history: list[Step] = Field(default_factory=list)
+    bch_publications: list[str] = Field(
+        default_factory=list, description="ids of the BCH publication workflows of this case"
+    )
     version: int
     notification_fingerprint: str
 

@@ -1,0 +1,143 @@
+"""BCH publication as its own durable process (workflows/bch_publication.py), against the real
+BCH stand-in on the time-skipping server: request, focal point approval, reminders, lapse,
+refusal and correction, and an outage longer than any retry interval."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from api.cases import run_command
+from tests.support.temporal import Stack
+from tests.workflows.test_aia import RA, advance, eventually, mails, start
+from workflows.bch_publication import (
+    BchCorrection,
+    BchPublicationStart,
+    BchPublicationWorkflow,
+    PublicationState,
+    PublicationView,
+    publication_workflow_id,
+)
+from workflows.models import Acknowledge, Decide
+
+
+async def decide_case(stack: Stack, reference: str) -> tuple[str, str]:
+    """A case decided today; returns (case id, id of its decision's publication workflow)."""
+    case = await start(stack, reference)
+    cid = case.case_id
+    await run_command(stack.client, cid, "acknowledge", Acknowledge())
+    await run_command(stack.client, cid, "record_risk_assessment", RA)
+    await run_command(
+        stack.client,
+        cid,
+        "decide",
+        Decide(result="prohibition", reasons="Gene flow to wild relatives cannot be excluded."),
+    )
+    return cid, publication_workflow_id(f"{cid}:bch:decision")
+
+
+async def publication(stack: Stack, workflow_id: str) -> PublicationView:
+    handle = stack.client.get_workflow_handle_for(BchPublicationWorkflow.run, workflow_id)
+    return await handle.query(BchPublicationWorkflow.view)
+
+
+async def state_becomes(stack: Stack, workflow_id: str, state: PublicationState) -> PublicationView:
+    async def probe() -> PublicationView | None:
+        try:
+            view = await publication(stack, workflow_id)
+        except Exception:  # not started yet
+            return None
+        return view if view.state == state else None
+
+    view = await eventually(probe)
+    assert view is not None, f"{workflow_id} never became {state}"
+    return view
+
+
+async def test_decision_is_published_after_the_focal_point_approves(stack: Stack) -> None:
+    cid, pid = await decide_case(stack, "PUB-1")
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert view.window_ends_on == view.requested_on + timedelta(days=83)  # type: ignore[operator]
+    assert view.request_id is not None
+    # The case itself is finished: publication does not hold it open.
+    case_handle = stack.client.get_workflow_handle(cid)
+    await case_handle.result()
+    stack.bch.approve(view.request_id)
+    await advance(stack, 1)
+    view = await state_becomes(stack, pid, PublicationState.PUBLISHED)
+    assert view.public_id and view.public_id.startswith("bch-dec-hu-")
+    published = stack.bch.state()["published"]
+    assert len(published) == 1
+
+    async def outcome_mail() -> list[object]:
+        return [m for m in mails(stack, cid) if m["X-Template"] == "en/bch_publication_outcome"]
+
+    assert len(await eventually(outcome_mail)) == 1
+
+
+async def test_reminders_then_lapse_then_resubmission(stack: Stack) -> None:
+    cid, pid = await decide_case(stack, "PUB-LAPSE")
+    await state_becomes(stack, pid, PublicationState.REQUESTED)
+    await advance(stack, 84)
+    view = await state_becomes(stack, pid, PublicationState.LAPSED)
+    reminders = [s for s in view.history if s.summary.startswith("Reminder")]
+    assert len(reminders) == 3  # days 30, 60 and 76 of the focal point's 83
+    assert "lapsed" in view.history[-1].summary
+    # A lapsed request can be renewed as it is; the new request is a new record.
+    handle = stack.client.get_workflow_handle_for(BchPublicationWorkflow.run, pid)
+    await handle.execute_update(
+        BchPublicationWorkflow.resubmit, BchCorrection(note="focal point back from leave")
+    )
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert view.submissions == 2
+    assert view.request_id is not None
+    stack.bch.approve(view.request_id)
+    await advance(stack, 1)
+    await state_becomes(stack, pid, PublicationState.PUBLISHED)
+
+
+async def test_refused_record_waits_for_correction_and_resubmission(stack: Stack) -> None:
+    """A record our own schema refuses (a prohibition without reasons, Art 10(4)) is never sent;
+    the officer sees why, corrects it and resubmits."""
+    cid, _ = await decide_case(stack, "PUB-REFUSED")
+    template = (await publication(stack, publication_workflow_id(f"{cid}:bch:decision"))).record
+    record = template.model_copy(
+        update={"message_key": f"{cid}:bch:manual", "reasons": None, "title": "Prohibition"}
+    )
+    pid = publication_workflow_id(record.message_key)
+    handle = await stack.client.start_workflow(
+        BchPublicationWorkflow.run,
+        BchPublicationStart(
+            case_id=cid, purpose="manual", record=record, officer_email="officers@authority.example"
+        ),
+        id=pid,
+        task_queue=stack.settings.task_queue,
+    )
+    view = await state_becomes(stack, pid, PublicationState.VALIDATION_FAILED)
+    assert any(e.get("property") == "reasons" for e in view.errors), view.errors
+    # Nothing was sent to the BCH.
+    assert not [c for c in stack.bch.calls() if "manual" in str(c)]
+    # A resubmission that corrects nothing is refused.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(BchPublicationWorkflow.resubmit, BchCorrection())
+    await handle.execute_update(
+        BchPublicationWorkflow.resubmit,
+        BchCorrection(reasons="Gene flow to wild relatives cannot be excluded.", note="added"),
+    )
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert view.errors == []
+
+
+async def test_bch_outage_longer_than_any_retry_interval_loses_nothing(stack: Stack) -> None:
+    stack.bch.set_faults("fail")
+    cid, pid = await decide_case(stack, "PUB-OUTAGE")
+    await state_becomes(stack, pid, PublicationState.SUBMITTING)
+    await advance(stack, 3)  # three days of 503s: retried with backoff capped at one hour
+    view = await publication(stack, pid)
+    assert view.state == PublicationState.SUBMITTING
+    stack.bch.set_faults("none")
+    await advance(stack, 0.05)
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert len(stack.bch.pending_requests()) == 1
