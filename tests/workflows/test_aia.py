@@ -62,7 +62,7 @@ async def start(stack: Stack, reference: str, **overrides: Any) -> CaseView:
     return case
 
 
-async def advance(stack: Stack, days: int) -> None:
+async def advance(stack: Stack, days: float) -> None:
     await stack.env.sleep(timedelta(days=days))
 
 
@@ -395,3 +395,29 @@ async def test_workflow_type_is_registered_under_a_stable_name() -> None:
     assert AdvanceInformedAgreement.__temporal_workflow_definition.name == (  # type: ignore[attr-defined]
         "AdvanceInformedAgreement"
     )
+
+
+async def test_back_dated_arrival_that_would_make_an_extension_late_is_refused(
+    stack: Stack,
+) -> None:
+    """An extension notified while the clock was stopped is in time; recording the information
+    as having arrived earlier would put that extension after the deadline then in force
+    (Art 10(3)(d)). The command is refused and the case stays readable and consistent."""
+    case = await start(stack, "BACKDATE-1")
+    cid, r = case.case_id, case.received_on
+    await run_command(stack.client, cid, "acknowledge", Acknowledge())
+    await advance(stack, 265)
+    await run_command(stack.client, cid, "request_information", RequestInformation(items=["a"]))
+    await advance(stack, 35)
+    await run_command(stack.client, cid, "extend", Extend(days=10, reasons="more data needed"))
+    with pytest.raises(InvalidCommand, match="comes too late|not possible"):
+        await run_command(
+            stack.client,
+            cid,
+            "record_information_received",
+            RecordInformationReceived(received_on=r + timedelta(days=266)),
+        )
+    await run_command(stack.client, cid, "record_information_received", RecordInformationReceived())
+    case = await get_case(stack.client, cid)
+    # 270 days + 35 days stopped + 10 days extension
+    assert deadline(case, "decision").due == r + timedelta(days=315)
