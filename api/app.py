@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from api import problems
 from api.deps import ClientDep, PoolDep
-from api.routers import aia, cases
+from api.routers import aia, cases, publications
 from infra import db
 from infra.logging import configure_logging
 from infra.settings import Settings, get_settings
@@ -112,6 +112,7 @@ def create_app(
     problems.install(app)
     app.include_router(aia.router)
     app.include_router(cases.router)
+    app.include_router(publications.router)
 
     @app.get("/healthz", response_model=Health, tags=["Service"], summary="Health check")
     async def healthz(response: Response, client: ClientDep, pool: PoolDep) -> Health:

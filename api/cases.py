@@ -23,6 +23,7 @@ from infra.settings import Settings
 from workflows import clock
 from workflows import search_attributes as sa
 from workflows.aia import INVALID, REFUSED, AdvanceInformedAgreement
+from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, PublicationView
 from workflows.models import (
     AiaStart,
     AuthorityContext,
@@ -160,12 +161,7 @@ async def run_command(
     try:
         return await handle.execute_update(update, command, id=update_id)
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == INVALID:
-            raise InvalidCommand(cause.message) from err
-        if isinstance(cause, ApplicationError) and cause.type == REFUSED:
-            raise CommandRefused(cause.message) from err
-        raise
+        raise _refusal(err) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             # Either no such case, or a closed one: say which.
@@ -177,3 +173,48 @@ async def run_command(
                 f"the case is closed ({case.stage.value.replace('_', ' ')}); no further commands"
             ) from err
         raise
+
+
+def _refusal(err: WorkflowUpdateFailedError) -> Exception:
+    """A validator's refusal as the domain error the API maps to 409 or 422."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == INVALID:
+        return InvalidCommand(cause.message)
+    if isinstance(cause, ApplicationError) and cause.type == REFUSED:
+        return CommandRefused(cause.message)
+    return err
+
+
+# ---- BCH publications of a case --------------------------------------------------------------
+
+
+async def list_publications(client: Client, case_id: str) -> list[PublicationView]:
+    """Where each BCH record of the case stands (one publication workflow per record)."""
+    case = await get_case(client, case_id)
+    return [
+        await client.get_workflow_handle_for(BchPublicationWorkflow.run, wid).query(
+            BchPublicationWorkflow.view
+        )
+        for wid in case.bch_publications
+    ]
+
+
+async def resubmit_publication(
+    client: Client,
+    case_id: str,
+    publication_id: str,
+    correction: BchCorrection,
+    idempotency_key: str | None = None,
+) -> PublicationView:
+    """An officer corrects a record the BCH refused (or renews a rejected or lapsed request)."""
+    case = await get_case(client, case_id)
+    if publication_id not in case.bch_publications:
+        raise CaseNotFound(f"case {case_id} has no BCH publication {publication_id}")
+    handle = client.get_workflow_handle_for(BchPublicationWorkflow.run, publication_id)
+    update_id = f"resubmit:{idempotency_key}" if idempotency_key is not None else None
+    try:
+        return await handle.execute_update(
+            BchPublicationWorkflow.resubmit, correction, id=update_id
+        )
+    except WorkflowUpdateFailedError as err:
+        raise _refusal(err) from err

@@ -92,6 +92,7 @@ class PublicationStep(BaseModel):
 
 
 class PublicationView(BaseModel):
+    workflow_id: str
     case_id: str
     purpose: str
     state: PublicationState
@@ -362,6 +363,7 @@ class BchPublicationWorkflow:
     def _view(self) -> PublicationView:
         p = self._publication
         return PublicationView(
+            workflow_id=workflow.info().workflow_id,
             case_id=self._start.case_id,
             purpose=self._start.purpose,
             state=self._state,

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from api.cases import run_command
 from tests.support.temporal import Stack
-from tests.workflows.test_aia import RA, advance, eventually, mails, start
+from tests.workflows.test_aia import RA, advance, eventually, mails, record_history, start
 from workflows.bch_publication import (
     BchCorrection,
     BchPublicationStart,
@@ -96,13 +96,16 @@ async def test_reminders_then_lapse_then_resubmission(stack: Stack) -> None:
     stack.bch.approve(view.request_id)
     await advance(stack, 1)
     await state_becomes(stack, pid, PublicationState.PUBLISHED)
+    await handle.result()
+    await record_history(stack, pid, "bch_publication_lapse_and_renewal")
 
 
 async def test_refused_record_waits_for_correction_and_resubmission(stack: Stack) -> None:
     """A record our own schema refuses (a prohibition without reasons, Art 10(4)) is never sent;
     the officer sees why, corrects it and resubmits."""
     cid, _ = await decide_case(stack, "PUB-REFUSED")
-    template = (await publication(stack, publication_workflow_id(f"{cid}:bch:decision"))).record
+    decision_pid = publication_workflow_id(f"{cid}:bch:decision")
+    template = (await state_becomes(stack, decision_pid, PublicationState.REQUESTED)).record
     record = template.model_copy(
         update={"message_key": f"{cid}:bch:manual", "reasons": None, "title": "Prohibition"}
     )
@@ -128,6 +131,7 @@ async def test_refused_record_waits_for_correction_and_resubmission(stack: Stack
     )
     view = await state_becomes(stack, pid, PublicationState.REQUESTED)
     assert view.errors == []
+    await record_history(stack, pid, "bch_publication_refused_then_corrected_open")
 
 
 async def test_bch_outage_longer_than_any_retry_interval_loses_nothing(stack: Stack) -> None:

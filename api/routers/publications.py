@@ -1,0 +1,52 @@
+"""A case's records on the Biosafety Clearing-House: where each publication stands, and the
+officer's correction and resubmission of a record the BCH refused."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api import cases
+from api.deps import ClientDep
+from api.problems import problem_responses
+from api.routers.aia import IdempotencyKey
+from api.routers.cases import CaseId
+from workflows.bch_publication import BchCorrection, PublicationView
+
+TAG = "BCH publication"
+
+router = APIRouter(prefix="/v1", tags=[TAG])
+
+PublicationId = Annotated[
+    str, Path(min_length=1, max_length=300, examples=["bch-aia-hu-exs-2027-014-decision"])
+]
+
+
+@router.get(
+    "/cases/{case_id}/publications",
+    response_model=list[PublicationView],
+    summary="Where each of the case's BCH records stands",
+    description="One publication process per record (Art 10(3) communications): submitting, "
+    "validation_failed (with the BCH's errors), publication_requested (awaiting the national "
+    "focal point, up to 83 days), published, rejected or lapsed.",
+    responses=problem_responses(404, 503),
+)
+async def list_publications(case_id: CaseId, client: ClientDep) -> list[PublicationView]:
+    return await cases.list_publications(client, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/publications/{publication_id}/resubmission",
+    response_model=PublicationView,
+    summary="Correct and resubmit a record the BCH refused, or renew a lapsed/rejected request",
+    responses=problem_responses(404, 409, 422, 503),
+)
+async def resubmit(
+    case_id: CaseId,
+    publication_id: PublicationId,
+    correction: BchCorrection,
+    client: ClientDep,
+    key: IdempotencyKey = None,
+) -> PublicationView:
+    return await cases.resubmit_publication(client, case_id, publication_id, correction, key)
