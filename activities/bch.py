@@ -19,13 +19,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 import httpx
 import jsonschema
 import structlog
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -42,6 +42,10 @@ BCH_TERMS: dict[str, dict[str, str]] = {
     "decisionTypes": {
         # "Decision on LMOs for intentional introduction into the environment" (AIA, Art 10)
         "intentional_introduction": "E8C5A15C-A736-4fb7-A1B6-192412BE7E45",
+        # The simplified procedure (Art 13): the BCH form shows the Art 13 flags
+        # (movementAllowedUnderA131A, exempt…FromAIA, appliesToSubsequentImports) only for this
+        # subject (DEC_8_3 in edit-biosafety-decision.directive.js) and clears them otherwise.
+        "simplified_procedure": "8979219B-330B-424F-A52C-209D4B4B65C0",
     },
     "decisionResults": {
         "approval": "3B9ECE67-B35C-40FF-8C06-4EA5FF762899",
@@ -51,6 +55,12 @@ BCH_TERMS: dict[str, dict[str, str]] = {
         "extension": "19F9F13E-195E-45B5-88DD-058A07E0D6F6",
     },
 }
+
+# Art 13(1)(b) flag. The BCH's API documentation (scbd/clearing-house-documentation, schema table
+# of biosafetyDecision) names it exemptFromAIA; the BCH front end's form binds exemptedFromAIA.
+# Confirm against a record saved on bch-dev before going live; infra/schemas/biosafetyDecision.json
+# repeats the name (properties and the Art 13 rule).
+EXEMPT_FROM_AIA = "exemptFromAIA"
 
 # Document uids are uuid5(namespace, message_key): the same key always addresses the same record.
 DOCUMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://bch.cbd.int/biosafetyDecision")
@@ -64,11 +74,43 @@ BCH_REQUEST_REJECTED = "BchRequestRejected"  # other 4xx (e.g. 409 draft locked)
 
 _log = structlog.get_logger(__name__)
 
+# "References to other records carry a revision" (GUID@n): what the record points at must be the
+# exact version the decision was taken on, not whatever the other record says later.
+_REFERENCE = re.compile(
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}@[1-9][0-9]*"
+)
+
+
+def bch_reference(value: str) -> str:
+    """Check and normalise a reference to a BCH record: ``GUID@revision``, revision 1 or more.
+
+    The GUID is accepted in either case and returned upper-case, as the BCH writes it.
+    """
+    text = value.strip()
+    if not _REFERENCE.fullmatch(text):
+        raise ValueError(
+            f"{value!r} is not a reference to a BCH record: expected GUID@revision, e.g. "
+            "'1E027990-5D44-F3AF-75E3-715B60BFD3CD@8' (a revision of 1 or more)"
+        )
+    return text.upper()
+
+
+BchReference = Annotated[str, AfterValidator(bch_reference)]
+
 
 class BchParty(BaseModel):
     name: str
     address: str | None = None
     country: str | None = None
+
+
+class BchLink(BaseModel):
+    """A link as the BCH stores it (``Link``: ``{url, name, language}``). Public: never a link
+    to anything confidential."""
+
+    url: str
+    name: str | None = None
+    language: str | None = None  # of the linked document, if it is in one language
 
 
 class BchDecisionInput(BaseModel):
@@ -93,6 +135,17 @@ class BchDecisionInput(BaseModel):
     applies_to_subsequent_imports: str | None = None
     risk_assessment_summary: str | None = None
     language: str = "en"
+    # Links to other BCH records (GUID@revision) and to the decision's documents.
+    modified_organisms: list[BchReference] = []  # modifiedOrganism records (LMO identification)
+    risk_assessments: list[BchReference] = []  # nationalRiskAssessment records
+    documents: list[BchLink] = []  # the decision document(s)
+    # Simplified procedure (Art 13(1)(a) and (b)); only sent when set.
+    movement_allowed_under_13_1_a: bool | None = None
+    exempt_from_aia: bool | None = None
+    applies_to_subsequent_imports_art13: bool | None = None
+    # Art 12 review: this record amends the earlier record(s), with a summary of what changed.
+    amended_records: list[BchReference] = []
+    amendment_details: str | None = None
 
 
 class BchPublication(BaseModel):
@@ -167,8 +220,32 @@ def build_decision_record(req: BchDecisionInput, settings: Settings) -> dict[str
         ]
     if result in ("approval", "approval_with_conditions") and req.applies_to_subsequent_imports:
         record["appliesToSubsequentIntroductions"] = True
-    # modifiedOrganisms takes references to BCH LMO records, which we do not hold: the LMO's
-    # name and unique identifier go into relevantInformation, with the other free-text facts.
+    if req.amended_records or req.amendment_details:
+        # Art 12: the changed decision amends the record(s) of the earlier one. Our schema requires
+        # both the records and the details, so half an amendment never leaves the building.
+        record["isAmendment"] = True
+        if req.amended_records:
+            record["amendedRecords"] = _references(req.amended_records)
+        if req.amendment_details:
+            record["amendmentsDetails"] = {lang: req.amendment_details}
+    art13 = {
+        "movementAllowedUnderA131A": req.movement_allowed_under_13_1_a,
+        EXEMPT_FROM_AIA: req.exempt_from_aia,
+        "appliesToSubsequentImports": req.applies_to_subsequent_imports_art13,
+    }
+    if any(flag is not None for flag in art13.values()):
+        record["decisionTypes"].append(
+            {"identifier": BCH_TERMS["decisionTypes"]["simplified_procedure"]}
+        )
+        record.update({name: flag for name, flag in art13.items() if flag is not None})
+    if req.modified_organisms:
+        record["modifiedOrganisms"] = _references(req.modified_organisms)
+    if req.risk_assessments:
+        record["riskAssessments"] = _references(req.risk_assessments)
+    if req.documents:
+        record["documents"] = [_link(link) for link in req.documents]
+    # The LMO's name and unique identifier also go into relevantInformation (modifiedOrganisms,
+    # when given, is the machine-readable link), with the other free-text facts.
     lmo = req.lmo_name
     if req.lmo_unique_identifier:
         lmo += f" (unique identifier {req.lmo_unique_identifier})"
@@ -184,6 +261,19 @@ def build_decision_record(req: BchDecisionInput, settings: Settings) -> dict[str
         )
     record["relevantInformation"] = {lang: "\n\n".join(info)}
     return record
+
+
+def _references(refs: list[str]) -> list[dict[str, str]]:
+    return [{"identifier": ref} for ref in dict.fromkeys(refs)]  # in order, without repeats
+
+
+def _link(link: BchLink) -> dict[str, str]:
+    out = {"url": link.url}
+    if link.name:
+        out["name"] = link.name
+    if link.language:
+        out["language"] = link.language
+    return out
 
 
 @cache

@@ -6,6 +6,14 @@ can only *request* publication; the national focal point approves or rejects, he
 stand-in-only control endpoints under ``/_standin/`` (which also inject faults). State is kept in
 memory: this is a dev tool, not a register.
 
+Like the BCH, validation checks that references to other records (``modifiedOrganisms``,
+``riskAssessments``, ``amendedRecords``) point to existing records of the right kind and revision.
+Besides the decisions published here, a small registry of public records is always present
+(``SEEDED_LMO_RECORDS``, ``SEEDED_RISK_ASSESSMENT_RECORDS``): sample ``modifiedOrganism`` and
+``nationalRiskAssessment`` records with fixed ids, readable at ``GET /api/v2013/documents/{uid}``
+and searchable, e.g. ``GET /api/v2013/index?q=uniqueIdentification_s:MON-00810-6`` (a slashed
+zero Ø matches a plain 0). Their content is a stand-in summary, not the BCH's record.
+
 Standalone: ``python -m infra.bch_standin --port 8300 [--auto-approve]``.
 """
 
@@ -18,6 +26,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -64,10 +73,20 @@ THESAURUS: dict[str, list[dict[str, Any]]] = {
             "identifier": "BE64016A-C3BD-4C61-9620-C3FEF96B2A24",
             "name": "Decision on LMOs intended for direct use as food or feed, or for processing",
         },
+        {
+            "identifier": "8979219B-330B-424F-A52C-209D4B4B65C0",
+            "name": "Decision under the simplified procedure (Article 13)",
+        },
     ],
 }
 _UNCONDITIONAL_APPROVAL = "3B9ECE67-B35C-40FF-8C06-4EA5FF762899"
 _EXTENSION = "19F9F13E-195E-45B5-88DD-058A07E0D6F6"
+# Which kind of record each reference field may point to.
+_REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    "modifiedOrganisms": ("modifiedOrganism",),
+    "riskAssessments": ("nationalRiskAssessment", "independentRiskAssessment"),
+    "amendedRecords": ("biosafetyDecision",),
+}
 _MANDATORY = (
     "government",
     "authorities",
@@ -122,10 +141,108 @@ class Published:
     document_id: int
     revision: int
     realm: str
-    government: str
+    government: str | None  # None for SCBD records (e.g. the LMO registry)
     public_id: str
     body: dict[str, Any]
     published_on: datetime
+
+
+# --- the registry of existing public records ----------------------------------------------------
+
+# Unique identifier (OECD, as published, with slashed zeros) → reference (GUID@revision) of the
+# stand-in's modifiedOrganism record. The GUIDs are the stand-in's own, not the BCH's.
+SEEDED_LMO_RECORDS: dict[str, str] = {
+    "MON-ØØ81Ø-6": "9F7E79B3-D9E6-47B1-A17F-4930AE8E45A8@1",
+    "MON-8746Ø-4": "867495AE-0DC4-4CBC-BF61-E116182DF38C@1",
+    "BPS-25271-9": "87B4BF10-1C20-4F5B-B112-45CD3A2E21F3@1",
+}
+# Unique identifier of the LMO assessed → reference of the stand-in's nationalRiskAssessment.
+SEEDED_RISK_ASSESSMENT_RECORDS: dict[str, str] = {
+    "MON-ØØ81Ø-6": "A52B7FCF-A80B-4CB5-A707-8049D78A2B7A@1",
+}
+
+_SEEDED_ON = datetime(2020, 1, 15, tzinfo=UTC)
+_LMOS: dict[str, dict[str, Any]] = {
+    "MON-ØØ81Ø-6": {
+        "identity": "YieldGard™ maize",
+        "transformationEvent": "MON810",
+        "organism": "Zea mays (maize)",
+        "developer": "Monsanto Company",
+        "description": "Maize resistant to lepidopteran insects (European corn borer), expressing "
+        "the Bt toxin Cry1Ab.",
+    },
+    "MON-8746Ø-4": {
+        "identity": "Genuity® DroughtGard™ maize",
+        "transformationEvent": "MON87460",
+        "organism": "Zea mays (maize)",
+        "developer": "Monsanto Company",
+        "description": "Maize with reduced yield loss under water-limited conditions, expressing "
+        "the cold shock protein CspB from Bacillus subtilis.",
+    },
+    "BPS-25271-9": {
+        "identity": "Amflora™ potato",
+        "transformationEvent": "EH92-527-1",
+        "organism": "Solanum tuberosum (potato)",
+        "developer": "BASF Plant Science",
+        "description": "Potato with altered starch composition (amylopectin starch; granule-bound "
+        "starch synthase suppressed), for industrial processing.",
+    },
+}
+
+
+def _seed_registry() -> dict[str, Published]:
+    """The stand-in's sample public records: LMOs and a risk assessment, at revision 1."""
+    records: dict[str, Published] = {}
+    for number, (unique_id, ref) in enumerate(SEEDED_LMO_RECORDS.items()):
+        uid, revision = ref.split("@")
+        lmo = _LMOS[unique_id]
+        document_id = 900_001 + number
+        body = {
+            "header": {"identifier": uid, "schema": "modifiedOrganism", "languages": ["en"]},
+            "identity": {"en": lmo["identity"]},
+            "transformationEvent": lmo["transformationEvent"],
+            "hasUniqueIdentification": True,
+            "uniqueIdentification": unique_id,
+            "description": {"en": lmo["description"]},
+            "relevantInformation": {
+                "en": f"Recipient organism: {lmo['organism']}. Developer: {lmo['developer']}. "
+                "(Stand-in summary, not the BCH's record.)"
+            },
+        }
+        records[uid] = Published(
+            uid=uid,
+            document_id=document_id,
+            revision=int(revision),
+            realm="BCH",
+            government=None,
+            public_id=f"bch-lmo-scbd-{document_id}-{revision}",
+            body=body,
+            published_on=_SEEDED_ON,
+        )
+    for number, (unique_id, ref) in enumerate(SEEDED_RISK_ASSESSMENT_RECORDS.items()):
+        uid, revision = ref.split("@")
+        document_id = 900_101 + number
+        body = {
+            "header": {"identifier": uid, "schema": "nationalRiskAssessment", "languages": ["en"]},
+            "government": {"identifier": "es"},
+            "title": {
+                "en": f"Risk assessment of {_LMOS[unique_id]['identity']} ({unique_id}) for "
+                "cultivation (stand-in sample record)"
+            },
+            "date": "2019-11-04",
+            "modifiedOrganisms": [{"identifier": SEEDED_LMO_RECORDS[unique_id]}],
+        }
+        records[uid] = Published(
+            uid=uid,
+            document_id=document_id,
+            revision=int(revision),
+            realm="BCH",
+            government="es",
+            public_id=f"bch-ra-es-{document_id}-{revision}",
+            body=body,
+            published_on=_SEEDED_ON,
+        )
+    return records
 
 
 @dataclass
@@ -137,6 +254,7 @@ class StandinState:
     drafts: dict[str, Draft] = field(default_factory=dict)
     requests: dict[str, PublicationRequest] = field(default_factory=dict)
     published: dict[str, Published] = field(default_factory=dict)
+    registry: dict[str, Published] = field(default_factory=_seed_registry)  # not ours, read-only
     calls: list[dict[str, Any]] = field(default_factory=list)
     fault_mode: Literal["none", "fail", "hang"] = "none"
     hang_seconds: float = 30.0
@@ -151,6 +269,23 @@ class StandinState:
             if req.uid == uid and req.state == "pending":
                 return req
         return None
+
+    def record(self, uid: str) -> Published | None:
+        """A public record: one published here, or one of the registry's."""
+        key = uid.upper()
+        for records in (self.published, self.registry):
+            for pub in records.values():
+                if pub.uid.upper() == key:
+                    return pub
+        return None
+
+    def referenceable(self) -> dict[str, tuple[str, int]]:
+        """uid (upper case) → (schema, latest revision) of every public record."""
+        return {
+            pub.uid.upper(): (str((pub.body.get("header") or {}).get("schema")), pub.revision)
+            for records in (self.registry, self.published)
+            for pub in records.values()
+        }
 
 
 # --- request and response bodies -----------------------------------------------------------------
@@ -194,8 +329,14 @@ class StandinConfig(BaseModel):
 # --- the rules the BCH applies -------------------------------------------------------------------
 
 
-def validate_decision(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The BCH's validation report for a biosafetyDecision: a list of {code, property}."""
+def validate_decision(
+    document: dict[str, Any], records: Mapping[str, tuple[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """The BCH's validation report for a biosafetyDecision: a list of {code, property}.
+
+    ``records`` (uid in upper case → (schema, latest revision)) are the records references may
+    point to; without it references are not checked.
+    """
     errors: list[dict[str, Any]] = []
 
     def missing(value: Any) -> bool:
@@ -234,7 +375,34 @@ def validate_decision(document: dict[str, Any]) -> list[dict[str, Any]]:
                 errors.append({"code": "Error.Mandatory", "property": "extensionPeriod"})
             elif not isinstance(period, int) or isinstance(period, bool) or period < 1:
                 errors.append({"code": "Error.InvalidValue", "property": "extensionPeriod"})
+    if document.get("isAmendment") is True:
+        for name in ("amendedRecords", "amendmentsDetails"):
+            if missing(document.get(name)):
+                errors.append({"code": "Error.Mandatory", "property": name})
+    if records is not None:
+        for name, schemas in _REFERENCE_FIELDS.items():
+            refs = document.get(name)
+            if refs is None:
+                continue
+            if not isinstance(refs, list) or not all(
+                _resolves(ref, schemas, records) for ref in refs
+            ):
+                errors.append({"code": "Error.InvalidReference", "property": name})
     return errors
+
+
+def _resolves(ref: Any, schemas: tuple[str, ...], records: Mapping[str, tuple[str, int]]) -> bool:
+    """Whether ``{"identifier": "GUID@n"}`` names an existing revision of a record of that kind."""
+    identifier = ref.get("identifier") if isinstance(ref, dict) else None
+    if not isinstance(identifier, str):
+        return False
+    uid, _, revision = identifier.partition("@")
+    found = records.get(uid.upper())
+    if found is None or found[0] not in schemas:
+        return False
+    if not revision:
+        return True  # no revision: the latest
+    return revision.isdigit() and 1 <= int(revision) <= found[1]
 
 
 def _title_text(body: dict[str, Any]) -> str:
@@ -300,7 +468,7 @@ def _published_info(pub: Published) -> dict[str, Any]:
 
 def _index_doc(pub: Published) -> dict[str, Any]:
     header = pub.body.get("header") or {}
-    return {
+    doc: dict[str, Any] = {
         "identifier_s": pub.uid,
         "uniqueIdentifier_s": pub.public_id,
         "schema_s": header.get("schema"),
@@ -314,10 +482,29 @@ def _index_doc(pub: Published) -> dict[str, Any]:
         "url_ss": [f"/database/{pub.public_id.upper()}"],
         "createdDate_dt": _iso(pub.published_on),
     }
+    if header.get("schema") == "modifiedOrganism":
+        doc["uniqueIdentification_s"] = pub.body.get("uniqueIdentification")
+        doc["transformationEvent_s"] = pub.body.get("transformationEvent")
+    if pub.body.get("modifiedOrganisms"):
+        doc["modifiedOrganisms_ss"] = [
+            str(ref.get("identifier", "")).partition("@")[0]
+            for ref in pub.body["modifiedOrganisms"]
+            if isinstance(ref, dict)
+        ]
+    return {name: value for name, value in doc.items() if value is not None}
 
 
 _TERM = re.compile(r"^\s*\(?\s*([A-Za-z_]+)\s*:\s*\(?\s*([^()\s]+)\s*\)?\s*\)?\s*$")
-_INDEX_FIELDS = {"schema_s", "government_s", "identifier_s", "uniqueIdentifier_s", "realm_ss"}
+_INDEX_FIELDS = {
+    "schema_s",
+    "government_s",
+    "identifier_s",
+    "uniqueIdentifier_s",
+    "realm_ss",
+    "uniqueIdentification_s",
+    "transformationEvent_s",
+    "modifiedOrganisms_ss",
+}
 
 
 def _search(state: StandinState, q: str) -> list[Published]:
@@ -329,18 +516,23 @@ def _search(state: StandinState, q: str) -> list[Published]:
         match = _TERM.match(part)
         if not match or match.group(1) not in _INDEX_FIELDS:
             raise ApiError(400, "Error.UnsupportedQuery", f"unsupported query term {part!r}")
-        terms.append((match.group(1), match.group(2).strip('"').lower()))
+        terms.append((match.group(1), _fold(match.group(2).strip('"'))))
     results = []
-    for pub in state.published.values():
+    for pub in [*state.published.values(), *state.registry.values()]:
         doc = _index_doc(pub)
         if all(_matches(doc.get(name), value) for name, value in terms):
             results.append(pub)
     return sorted(results, key=lambda p: p.published_on, reverse=True)
 
 
+def _fold(value: str) -> str:
+    """Case-insensitive, and a slashed zero (as in MON-ØØ81Ø-6) matches a plain zero."""
+    return value.lower().replace("ø", "0")
+
+
 def _matches(field_value: Any, wanted: str) -> bool:
     values = field_value if isinstance(field_value, list) else [field_value]
-    return any(str(v).lower() == wanted for v in values if v is not None)
+    return any(_fold(str(v)) == wanted for v in values if v is not None)
 
 
 def _publish(state: StandinState, req: PublicationRequest) -> None:
@@ -481,7 +673,7 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
         body = await request.json()
         if not isinstance(body, dict):
             raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
-        return {"schema": schema, "errors": validate_decision(body)}
+        return {"schema": schema, "errors": validate_decision(body, state.referenceable())}
 
     # publication requests
     @app.post(f"{API}/workflows")
@@ -496,7 +688,7 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
         pending = state.pending_request(draft.uid)
         if pending is not None:
             return JSONResponse(_request_json(pending))
-        if validate_decision(draft.body):
+        if validate_decision(draft.body, state.referenceable()):
             raise ApiError(400, "Error.InvalidDocument", "the draft does not validate")
         req = PublicationRequest(
             id=secrets.token_hex(12),
@@ -523,7 +715,7 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
     async def get_document(
         uid: str, info: str | None = None, realm: str = Depends(session)
     ) -> dict[str, Any]:
-        pub = state.published.get(uid)
+        pub = state.record(uid)
         if pub is None:
             raise ApiError(404, "Error.NotFound", f"no published record {uid}")
         return _published_info(pub) if info is not None else pub.body
@@ -588,6 +780,7 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
     async def reset() -> dict[str, Any]:
         for name in ("tokens", "document_ids", "drafts", "requests", "published"):
             getattr(state, name).clear()
+        state.registry = _seed_registry()
         state.calls.clear()
         state.fault_mode, state.hang_seconds = "none", 30.0
         state.auto_approve, state.token_ttl_seconds = auto_approve, token_ttl_seconds
@@ -604,6 +797,7 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
             },
             "requests": {rid: _request_json(r) for rid, r in state.requests.items()},
             "published": {uid: _published_info(p) for uid, p in state.published.items()},
+            "registry": {uid: _published_info(p) for uid, p in state.registry.items()},
             "calls": list(state.calls),
         }
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     bch_realm: str = "bch-dev"
     bch_email: str = "national-user@example.org"
     bch_password: str = "dev-password"
+    bch_poll_interval_seconds: float = Field(
+        default=86400.0,
+        description="how often a pending publication request is checked (dev stack: 15 s)",
+    )
+    bch_approval_window_days: int = Field(
+        default=83, description="the focal point's window before a publication request lapses"
+    )
     bch_authority_uids: list[str] = Field(
         default_factory=lambda: ["00000000-0000-0000-0000-00000000c0a1"],
         description="BCH record ids of our competent national authority",
