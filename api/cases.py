@@ -3,7 +3,7 @@ Updates, read cases by Query. Used by the REST API and by tests; knows nothing o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -27,6 +27,7 @@ from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, Pub
 from workflows.models import (
     AiaStart,
     AuthorityContext,
+    BchPolicy,
     CaseView,
     ClockRules,
     Command,
@@ -95,6 +96,10 @@ async def submit_notification(
             officer_email=settings.officer_email,
             escalation_email=settings.escalation_email,
             default_language=settings.default_language,
+        ),
+        bch=BchPolicy(
+            poll_interval=timedelta(seconds=settings.bch_poll_interval_seconds),
+            approval_window_days=settings.bch_approval_window_days,
         ),
         submitted_at=now,
     )

@@ -426,6 +426,11 @@ class DevStack:
             "BIOSAFETY_BCH_BASE_URL": f"http://127.0.0.1:{self.ports.bch}",
             "BIOSAFETY_API_HOST": "127.0.0.1",
             "BIOSAFETY_API_PORT": str(self.ports.api),
+            # Follow publication requests every few seconds, not daily, so that a focal point's
+            # approval at the stand-in shows as "published" while you watch.
+            "BIOSAFETY_BCH_POLL_INTERVAL_SECONDS": os.environ.get(
+                "BIOSAFETY_BCH_POLL_INTERVAL_SECONDS", "15"
+            ),
         }
 
     def wait_for_worker(self, worker: Child) -> None:

@@ -426,7 +426,9 @@ class AdvanceInformedAgreement:
         )
         self._publish_bch("decision", cmd.result, today, reasons=cmd.reasons,
                           conditions=list(cmd.conditions),
-                          subsequent_imports=cmd.subsequent_imports)  # fmt: skip
+                          subsequent_imports=cmd.subsequent_imports,
+                          modified_organisms=list(cmd.bch_modified_organisms),
+                          risk_assessments=list(cmd.bch_risk_assessments))  # fmt: skip
         return self._result(f"Decision recorded: {_RESULT_WORDS[cmd.result]}")
 
     @decide.validator
@@ -1008,6 +1010,8 @@ class AdvanceInformedAgreement:
         conditions: list[str] | None = None,
         extension_days: int | None = None,
         subsequent_imports: str | None = None,
+        modified_organisms: list[str] | None = None,
+        risk_assessments: list[str] | None = None,
     ) -> None:
         """Art 10(3): decisions are communicated to the BCH. Confidential items never are
         (Art 21): exporter and importer go out only when not claimed confidential."""
@@ -1041,6 +1045,8 @@ class AdvanceInformedAgreement:
             lmo_unique_identifier=a.c_lmo_unique_identifier,
             applies_to_subsequent_imports=subsequent_imports,
             risk_assessment_summary=ra.summary if ra else None,
+            modified_organisms=modified_organisms or [],
+            risk_assessments=risk_assessments or [],
         )
         self._outgoing.append(_Outgoing(key, "bch", "Biosafety Clearing-House", result, request))
 
@@ -1116,6 +1122,8 @@ class AdvanceInformedAgreement:
                 language=self._start.authority.default_language,
                 timezone=self._tz,
                 context=self._common_context(),
+                poll_interval=self._start.bch.poll_interval,
+                approval_window_days=self._start.bch.approval_window_days,
             ),
             id=child_id,
             parent_close_policy=ParentClosePolicy.ABANDON,

@@ -24,7 +24,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bch import BchDecisionInput, BchPublication
+    from activities.bch import BchDecisionInput, BchPublication, BchReference
     from activities.email import EmailDelivery, EmailRequest
     from workflows import clock
     from workflows import search_attributes as sa
@@ -82,6 +82,10 @@ class BchCorrection(Command):
     lmo_unique_identifier: str | None = None
     applies_to_subsequent_imports: str | None = None
     risk_assessment_summary: str | None = None
+    modified_organisms: list[BchReference] | None = Field(
+        default=None, description="the LMO's BCH record(s), GUID@revision"
+    )
+    risk_assessments: list[BchReference] | None = None
     note: str | None = Field(default=None, description="what was corrected and why")
 
 
@@ -388,7 +392,8 @@ def publication_workflow_id(message_key: str) -> str:
 def _changes(correction: BchCorrection) -> dict[str, Any]:
     fields = (
         "title", "reasons", "conditions", "lmo_name", "lmo_unique_identifier",
-        "applies_to_subsequent_imports", "risk_assessment_summary",
+        "applies_to_subsequent_imports", "risk_assessment_summary", "modified_organisms",
+        "risk_assessments",
     )  # fmt: skip
     return {f: getattr(correction, f) for f in fields if getattr(correction, f) is not None}
 

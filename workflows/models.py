@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from activities.bch import BchReference
 from workflows.clock import CountingRules
 
 with_strip = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -239,6 +240,13 @@ class AuthorityContext(BaseModel):
     default_language: Language = "en"
 
 
+class BchPolicy(BaseModel):
+    """How the case's records are followed on the BCH (reference/bch-api.md), snapshotted."""
+
+    poll_interval: timedelta = timedelta(days=1)
+    approval_window_days: int = 83
+
+
 class AiaStart(BaseModel):
     """Workflow input of an advance informed agreement case."""
 
@@ -247,6 +255,7 @@ class AiaStart(BaseModel):
     received_on: date
     rules: ClockRules = Field(default_factory=ClockRules)
     authority: AuthorityContext = Field(default_factory=AuthorityContext)
+    bch: BchPolicy = Field(default_factory=BchPolicy)
     submitted_at: datetime | None = None
 
 
@@ -334,6 +343,13 @@ class Decide(Command):
     )
     lack_of_scientific_certainty: bool = Field(
         default=False, description="Art 10(6): decided despite lack of scientific certainty"
+    )
+    bch_modified_organisms: list[BchReference] = Field(
+        default_factory=list,
+        description="the LMO's record(s) on the BCH, as GUID@revision, if registered there",
+    )
+    bch_risk_assessments: list[BchReference] = Field(
+        default_factory=list, description="risk assessment records on the BCH (GUID@revision)"
     )
 
 

@@ -145,3 +145,50 @@ async def test_bch_outage_longer_than_any_retry_interval_loses_nothing(stack: St
     await advance(stack, 0.05)
     view = await state_becomes(stack, pid, PublicationState.REQUESTED)
     assert len(stack.bch.pending_requests()) == 1
+
+
+async def test_bch_refuses_an_unknown_lmo_record_and_the_officer_corrects_it(
+    stack: Stack,
+) -> None:
+    """The BCH checks references our own schema cannot: a decision naming an LMO record that
+    does not exist is refused by the BCH's validation; the publication shows the error, the
+    officer corrects the reference and the record goes through."""
+    from infra.bch_standin import SEEDED_LMO_RECORDS
+
+    case = await start(stack, "PUB-BADREF")
+    cid = case.case_id
+    await run_command(stack.client, cid, "acknowledge", Acknowledge())
+    await run_command(stack.client, cid, "record_risk_assessment", RA)
+    unknown = "0B0E0E0E-0000-4000-8000-000000000000@1"
+    await run_command(
+        stack.client,
+        cid,
+        "decide",
+        Decide(
+            result="prohibition",
+            reasons="Gene flow to wild relatives cannot be excluded.",
+            bch_modified_organisms=[unknown],
+        ),
+    )
+    pid = publication_workflow_id(f"{cid}:bch:decision")
+    view = await state_becomes(stack, pid, PublicationState.VALIDATION_FAILED)
+    assert {"code": "Error.InvalidReference", "property": "modifiedOrganisms"} in [
+        {"code": e.get("code"), "property": e.get("property")} for e in view.errors
+    ]
+    assert not stack.bch.pending_requests()
+
+    async def officer_told() -> list[object]:
+        return [m for m in mails(stack, cid) if m["X-Template"] == "en/bch_validation_failed"]
+
+    assert len(await eventually(officer_told)) == 1
+    handle = stack.client.get_workflow_handle_for(BchPublicationWorkflow.run, pid)
+    await handle.execute_update(
+        BchPublicationWorkflow.resubmit,
+        BchCorrection(
+            modified_organisms=[SEEDED_LMO_RECORDS["MON-8746Ø-4"]],
+            note="LMO record id looked up on the BCH",
+        ),
+    )
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert view.record.modified_organisms == [SEEDED_LMO_RECORDS["MON-8746Ø-4"]]
+    assert len(stack.bch.pending_requests()) == 1
