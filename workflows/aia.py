@@ -701,12 +701,18 @@ class AdvanceInformedAgreement:
                 f"reminder-{v.key}-{v.due}-{min(due_now)}",
                 "deadline_reminder",
                 self._start.authority.officer_email,
-                deadline_label=v.label,
+                deadline_label=self._internal_label(v),
                 article=v.article,
                 due=v.due.isoformat(),
                 days_left=days_left,
                 explanation=v.explanation,
             )
+
+    def _internal_label(self, v: DeadlineView) -> str:
+        """The deadline's name in the language of the authority's internal mail."""
+        if self._start.authority.default_language == "hu":
+            return _LABELS_HU[v.key]
+        return v.label
 
     def _reminder_at(self, due: date, offset: int) -> datetime:
         at: datetime = self._clock(clock.start_of_day, due - timedelta(days=offset), self._tz)
@@ -729,7 +735,7 @@ class AdvanceInformedAgreement:
                 f"missed-{v.key}-{v.due}-{to}",
                 "deadline_missed",
                 to,
-                deadline_label=v.label,
+                deadline_label=self._internal_label(v),
                 article=v.article,
                 due=_iso(v.due),
                 days_overdue=v.days_overdue,
@@ -750,7 +756,7 @@ class AdvanceInformedAgreement:
 
     def _next_wake(self) -> tuple[datetime, str]:
         now = workflow.now()
-        candidates: list[tuple[datetime, str]] = [(now + IDLE_RECHECK, "periodic re-check")]
+        candidates: list[tuple[datetime, str]] = []
         for dl in self._deadlines():
             v = dl.view
             if v.due is None or v.ends_at is None:
@@ -768,6 +774,8 @@ class AdvanceInformedAgreement:
                 candidates.append(
                     (self._clock(clock.start_of_day, tomorrow, self._tz), "daily overdue update")
                 )
+        if not candidates:
+            return now + IDLE_RECHECK, "no deadline running (clock stopped or case closing)"
         return min(candidates, key=lambda c: c[0])
 
     # ---- what officers see ------------------------------------------------------------------
@@ -1201,6 +1209,13 @@ _RESULT_WORDS = {
     "prohibition": "import prohibited",
     "information_request": "additional information requested",
     "extension": "decision period extended",
+}
+
+
+_LABELS_HU = {
+    "acknowledgement": "A bejelentés átvételének visszaigazolása",
+    "decision": "Döntés a behozatalról",
+    "proceed_without_consent": "A szállítás írásos hozzájárulás nélkül megkezdhető",
 }
 
 

@@ -96,3 +96,31 @@ async def test_permanent_refusal_is_recorded_and_escalated(stack: Stack) -> None
         return [m for m in mails(stack, cid) if m["X-Template"] == "en/aia_decision"]
 
     assert len(await eventually(decision_mail)) == 1
+
+
+async def test_letters_follow_the_notifiers_language(stack: Stack) -> None:
+    """The authority writes to each recipient in its language (here Hungarian), citing the
+    article in Hungarian form; the register records the language with the evidence."""
+    from tests.support.samples import notification_body
+
+    body = notification_body("NYELV-1")
+    body["notifier"]["language"] = "hu"
+    case = await start(stack, "NYELV-1", notifier=body["notifier"])
+    cid = case.case_id
+    await run_command(stack.client, cid, "acknowledge", Acknowledge())
+
+    async def letter() -> list[object]:
+        return [m for m in mails(stack, cid) if m["To"] == NOTIFIER]
+
+    (message,) = await eventually(letter)
+    assert message["Content-Language"] == "hu"
+    assert message["X-Template"] == "hu/aia_acknowledgement"
+    assert "9. cikk" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "visszaigazol" in text.lower()
+    async with stack.pool.acquire() as conn:
+        language = await conn.fetchval(
+            "SELECT language FROM outgoing_messages WHERE message_key = $1",
+            f"{cid}:acknowledgement",
+        )
+    assert language == "hu"
