@@ -13,8 +13,10 @@ Message-ID and is recognisable as the same message.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import policy
@@ -23,7 +25,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiosmtplib
 import asyncpg
@@ -58,6 +60,9 @@ _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"  # 5xx on RCPT/DATA: do not retry
 TEMPORARY_DELIVERY_FAILURE = "TemporaryDeliveryFailure"  # 4xx, connection trouble: retried
 TEMPLATE_ERROR = "EmailTemplateError"  # unknown template or missing context: a bug
+# Our SMTP configuration is wrong: login refused (535), server certificate not trusted, TLS mode
+# not what the server speaks. Retryable on purpose (see _DeliveryFailure.configuration).
+SMTP_CONFIGURATION_ERROR = "SmtpConfigurationError"
 
 _log = structlog.get_logger(__name__)
 
@@ -230,10 +235,23 @@ _WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
 
 
 class _DeliveryFailure(Exception):
-    def __init__(self, message: str, response: str | None, permanent: bool) -> None:
+    def __init__(
+        self, message: str, response: str | None, permanent: bool, configuration: bool = False
+    ) -> None:
         super().__init__(message)
         self.response = response
         self.permanent = permanent
+        # A configuration failure (wrong password: 535; untrusted certificate; the server wants
+        # STARTTLS and we are set to "none"; ...) says nothing about this message or its
+        # recipient, and no attempt can succeed until an operator fixes the settings. It is still
+        # retryable, not permanent: a permanent failure ends the activity and the workflow records
+        # the statutory notice as undeliverable, whereas every message of every case hits the
+        # same misconfiguration. Retrying keeps each message pending with its last_error and the
+        # same key and Message-ID, so once the password or CA file is fixed (and the worker
+        # restarted) the next retry delivers it, once. It is a type of its own so that the Web
+        # UI's pending-activity failure and the error log say "fix the configuration", not
+        # "the mail server is busy".
+        self.configuration = configuration
 
 
 _INSERT = """
@@ -276,6 +294,7 @@ class EmailActivities:
         self._settings = settings
         self._pool = pool
         self._domain = settings.mail_from.rpartition("@")[2] or "biosafety.local"
+        self._client_tls: ssl.SSLContext | None = None
 
     @activity.defn(name="send_email")
     async def send_email(self, req: EmailRequest) -> EmailDelivery:
@@ -350,7 +369,15 @@ class EmailActivities:
             try:
                 response = await self._deliver(message, req.to)
             except _DeliveryFailure as err:
-                if err.permanent:
+                if err.configuration:
+                    await conn.execute(_TEMPORARY, req.message_key, str(err))
+                    log.error("email.configuration_error", error=str(err))
+                    failure = ApplicationError(
+                        str(err),
+                        {"message_key": req.message_key, "server_response": err.response},
+                        type=SMTP_CONFIGURATION_ERROR,
+                    )
+                elif err.permanent:
                     await conn.execute(_FAILED, req.message_key, err.response, str(err))
                     log.error("email.refused", error=str(err), server_response=err.response)
                     failure = ApplicationError(
@@ -380,22 +407,49 @@ class EmailActivities:
         assert failure is not None
         raise failure
 
+    async def _tls_context(self) -> ssl.SSLContext:
+        """The client's TLS context: verifies the server against ``smtp_ca_file`` if set (that
+        file only, like ``curl --cacert``), otherwise against the system trust store."""
+        if self._client_tls is None:
+            cafile = self._settings.smtp_ca_file
+            try:
+                # Reading a trust store is file I/O; keep it off the event loop.
+                self._client_tls = await asyncio.to_thread(
+                    ssl.create_default_context, cafile=cafile
+                )
+            except (OSError, ssl.SSLError) as err:
+                raise _DeliveryFailure(
+                    f"cannot load the CA file BIOSAFETY_SMTP_CA_FILE={cafile!r}: {err}",
+                    None,
+                    permanent=False,
+                    configuration=True,
+                ) from err
+        return self._client_tls
+
     async def _deliver(self, message: Message, to: str) -> str:
         """One SMTP transaction; returns the server's reply to DATA as "code text"."""
         s = self._settings
+        server = f"{s.smtp_host}:{s.smtp_port}"
+        security = s.smtp_security
+        tls_context = await self._tls_context() if security != "none" else None
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            username=s.smtp_username,
-            password=s.smtp_password,
+            use_tls=security == "tls",
+            start_tls=False,  # STARTTLS below, explicitly: never a silent plain-text fallback
+            tls_context=tls_context,
             timeout=s.smtp_timeout_seconds,
             local_hostname=self._domain,
         )
         stage = "connect"
         try:
             async with client:
+                if security == "starttls":
+                    stage = "STARTTLS"
+                    await client.starttls()
+                if s.smtp_username:
+                    stage = "AUTH"
+                    await client.login(s.smtp_username, s.smtp_password or "")
                 stage = "MAIL"
                 await client.mail(s.mail_from)
                 stage = "RCPT"
@@ -409,21 +463,88 @@ class EmailActivities:
             raise _DeliveryFailure(
                 f"SMTP server {kind} the message at {stage}: {response}", response, permanent
             ) from err
-        except aiosmtplib.SMTPResponseException as err:
-            # 4xx/5xx at connect, EHLO, AUTH or MAIL: the server or our configuration, not the
-            # recipient; retried until someone fixes it (Temporal keeps trying).
+        except aiosmtplib.SMTPAuthenticationError as err:
             response = f"{err.code} {err.message}"
+            raise _DeliveryFailure(
+                f"SMTP server {server} refused the login of {s.smtp_username!r} ({response}): "
+                "check BIOSAFETY_SMTP_USERNAME and BIOSAFETY_SMTP_PASSWORD",
+                response,
+                permanent=False,
+                configuration=True,
+            ) from err
+        except aiosmtplib.SMTPResponseException as err:
+            response = f"{err.code} {err.message}"
+            if err.code == 530 and "STARTTLS" in err.message.upper():
+                raise _DeliveryFailure(
+                    f"SMTP server {server} requires STARTTLS ({response} at {stage}) but "
+                    f"BIOSAFETY_SMTP_SECURITY is {security!r}: set it to 'starttls'",
+                    response,
+                    permanent=False,
+                    configuration=True,
+                ) from err
+            if err.code in (530, 538) and stage in ("AUTH", "MAIL"):
+                raise _DeliveryFailure(
+                    f"SMTP server {server} requires authentication or encryption "
+                    f"({response} at {stage}): check BIOSAFETY_SMTP_SECURITY (now {security!r}) "
+                    "and BIOSAFETY_SMTP_USERNAME/PASSWORD",
+                    response,
+                    permanent=False,
+                    configuration=True,
+                ) from err
+            # Other 4xx/5xx at connect, EHLO or MAIL: the server or our configuration, not the
+            # recipient; retried until someone fixes it (Temporal keeps trying).
             raise _DeliveryFailure(
                 f"SMTP server answered {response} at {stage}", response, permanent=False
             ) from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            if (cert_error := _cause(err, ssl.SSLCertVerificationError)) is not None:
+                raise _DeliveryFailure(
+                    f"TLS certificate of SMTP server {server} is not trusted at {stage} "
+                    f"({cert_error.verify_message}): set BIOSAFETY_SMTP_CA_FILE to the CA "
+                    "certificate that issued it (default: the system trust store), and make sure "
+                    "BIOSAFETY_SMTP_HOST is a name the certificate is issued for",
+                    None,
+                    permanent=False,
+                    configuration=True,
+                ) from err
+            if (tls_error := _cause(err, ssl.SSLError)) is not None:
+                raise _DeliveryFailure(
+                    f"TLS with SMTP server {server} failed at {stage} ({tls_error}): check that "
+                    f"BIOSAFETY_SMTP_SECURITY={security!r} is what the server speaks on this port",
+                    None,
+                    permanent=False,
+                    configuration=True,
+                ) from err
+            if type(err) is aiosmtplib.SMTPException and stage in ("STARTTLS", "AUTH"):
+                # aiosmtplib's own refusals: the server does not offer STARTTLS or AUTH here.
+                raise _DeliveryFailure(
+                    f"SMTP server {server} cannot do what BIOSAFETY_SMTP_SECURITY={security!r} "
+                    f"and the credentials ask for, at {stage}: {err}",
+                    None,
+                    permanent=False,
+                    configuration=True,
+                ) from err
             raise _DeliveryFailure(
-                f"SMTP server {s.smtp_host}:{s.smtp_port} unavailable at {stage}: "
-                f"{type(err).__name__}: {err}",
+                f"SMTP server {server} unavailable at {stage}: {type(err).__name__}: {err}",
                 None,
                 permanent=False,
             ) from err
         return f"{reply.code} {reply.message}"
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _cause(err: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of ``kind`` in ``err``'s chain of causes, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _logger(req: EmailRequest) -> Any:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: str | None = None
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the CA(s) to trust for SMTP TLS; default: the system trust store",
+    )
     smtp_timeout_seconds: float = 30.0
     mail_from: str = "biosafety-authority@example.org"
 

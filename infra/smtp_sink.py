@@ -5,6 +5,11 @@ under a directory, and kept in memory (``SmtpSink.messages``). Fault switches le
 refusing or unavailable mail server: ``refuse(recipient)`` answers 550 to that RCPT and
 ``set_down(True)`` answers 421 (service not available) to every transaction.
 
+Optionally it plays a real submission server: STARTTLS (``tls_context``, ``require_starttls``),
+implicit TLS (``ssl_context``, as on port 465) and AUTH PLAIN/LOGIN against ``credentials``
+(refused before TLS unless ``auth_require_tls=False``). Every received message records whether
+its session was encrypted (``tls_version``) and as whom it authenticated (``authenticated_as``).
+
 Standalone: ``python -m infra.smtp_sink --port 8025 --dir .stack/mail``.
 """
 
@@ -13,10 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import hmac
 import json
 import re
 import signal
+import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -26,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 SERVICE_NOT_AVAILABLE = "421 4.3.2 Service not available, closing transmission channel"
 
@@ -38,6 +46,8 @@ class ReceivedMessage(EmailMessage):
     envelope_to: list[str]
     received_at: datetime
     eml_path: Path | None
+    tls_version: str | None  # e.g. "TLSv1.3" when the session was encrypted, else None
+    authenticated_as: str | None  # the AUTH login of the session, if it authenticated
 
 
 @dataclass
@@ -78,12 +88,56 @@ class _SinkHandler:
         raw = envelope.original_content or b""
         if isinstance(envelope.content, bytes) and not raw:
             raw = envelope.content
-        queue_id = self._sink._store(str(envelope.mail_from or ""), list(envelope.rcpt_tos), raw)
+        # After STARTTLS the server's transport is the TLS one, so this covers both TLS modes.
+        transport = server.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        tls_version = ssl_object.version() if isinstance(ssl_object, ssl.SSLObject) else None
+        auth = session.auth_data if session.authenticated else None
+        authenticated_as = (
+            auth.login.decode("utf-8", "replace") if isinstance(auth, LoginPassword) else None
+        )
+        queue_id = self._sink._store(
+            str(envelope.mail_from or ""),
+            list(envelope.rcpt_tos),
+            raw,
+            tls_version=tls_version,
+            authenticated_as=authenticated_as,
+        )
         return f"250 2.0.0 OK: queued as {queue_id}"
+
+
+class _Authenticator:
+    """aiosmtpd ``authenticator``: PLAIN/LOGIN checked against fixed credentials."""
+
+    def __init__(self, sink: SmtpSink, credentials: Mapping[str, str]) -> None:
+        self._sink = sink
+        self._credentials = dict(credentials)
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        if isinstance(auth_data, LoginPassword):
+            login = auth_data.login.decode("utf-8", "replace")
+            expected = self._credentials.get(login)
+            if expected is not None and hmac.compare_digest(
+                auth_data.password, expected.encode("utf-8")
+            ):
+                return AuthResult(success=True, auth_data=auth_data)
+        self._sink._count_auth_failure()
+        return AuthResult(success=False, handled=False)
 
 
 class _Controller(Controller):
     """A Controller that can listen on port 0 and report the port the OS chose."""
+
+    def factory(self) -> SMTP:
+        server = super().factory()
+        if self.ssl_context is not None:
+            # aiosmtpd counts only STARTTLS as encryption (``SMTP._tls_protocol``), so with
+            # implicit TLS it would refuse AUTH (538) on a connection that is TLS from the first
+            # byte. Lift its "AUTH only after TLS" gate there: the requirement is met.
+            server._auth_require_tls = False
+        return server
 
     def _create_server(self) -> Any:
         create = super()._create_server()
@@ -98,16 +152,47 @@ class _Controller(Controller):
 
 
 class SmtpSink:
-    """An SMTP server that accepts mail and keeps it (on disk when ``directory`` is given)."""
+    """An SMTP server that accepts mail and keeps it (on disk when ``directory`` is given).
 
-    def __init__(self, directory: Path | None, host: str = "127.0.0.1", port: int = 0) -> None:
+    Plain SMTP without AUTH unless told otherwise:
+
+    - ``tls_context``: server-side context offered through STARTTLS; with ``require_starttls``
+      every command but EHLO/HELO/NOOP/QUIT/STARTTLS is refused (530) before the upgrade;
+    - ``ssl_context``: implicit TLS (the whole connection is TLS, like port 465);
+    - ``credentials``: ``{login: password}`` for AUTH PLAIN/LOGIN; then mail is refused (530)
+      from unauthenticated sessions unless ``auth_required=False``, and AUTH itself is refused
+      (538) on an unencrypted connection unless ``auth_require_tls=False``.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        require_starttls: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        credentials: Mapping[str, str] | None = None,
+        auth_required: bool = True,
+        auth_require_tls: bool = True,
+    ) -> None:
+        if require_starttls and tls_context is None:
+            raise ValueError("require_starttls needs a tls_context to offer STARTTLS with")
         self.directory = directory
         self.host = host
         self._requested_port = port
+        self._tls_context = tls_context
+        self._require_starttls = require_starttls
+        self._ssl_context = ssl_context
+        self._credentials = dict(credentials) if credentials is not None else None
+        self._auth_required = auth_required
+        self._auth_require_tls = auth_require_tls
         self._lock = threading.Lock()
         self._messages: list[ReceivedMessage] = []
         self._faults = _Faults()
         self._counter = 0
+        self._auth_failures = 0
         self._controller: _Controller | None = None
 
     # lifecycle
@@ -115,11 +200,24 @@ class SmtpSink:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._counter = len(list(self.directory.glob("*.eml")))
+        smtp_options: dict[str, Any] = {}
+        if self._tls_context is not None:
+            smtp_options.update(
+                tls_context=self._tls_context, require_starttls=self._require_starttls
+            )
+        if self._credentials is not None:
+            smtp_options.update(
+                authenticator=_Authenticator(self, self._credentials),
+                auth_required=self._auth_required,
+                auth_require_tls=self._auth_require_tls,
+            )
         self._controller = _Controller(
             _SinkHandler(self),
             hostname=self.host,
             port=self._requested_port,
             server_hostname="smtp-sink.local",
+            ssl_context=self._ssl_context,
+            **smtp_options,
         )
         self._controller.start()
 
@@ -164,6 +262,17 @@ class SmtpSink:
         with self._lock:
             self._messages.clear()
             self._faults = _Faults()
+            self._auth_failures = 0
+
+    @property
+    def auth_failures(self) -> int:
+        """How many AUTH attempts were refused (since start or the last ``reset``)."""
+        with self._lock:
+            return self._auth_failures
+
+    def _count_auth_failure(self) -> None:
+        with self._lock:
+            self._auth_failures += 1
 
     # fault switches
     def refuse(self, recipient: str) -> None:
@@ -188,13 +297,23 @@ class SmtpSink:
             return recipient.lower() in self._faults.refused
 
     # storage
-    def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str:
+    def _store(
+        self,
+        mail_from: str,
+        rcpt_tos: list[str],
+        raw: bytes,
+        *,
+        tls_version: str | None = None,
+        authenticated_as: str | None = None,
+    ) -> str:
         message = BytesParser(_class=ReceivedMessage, policy=policy.default).parsebytes(raw)
         assert isinstance(message, ReceivedMessage)
         message.envelope_from = mail_from
         message.envelope_to = rcpt_tos
         message.received_at = datetime.now(UTC)
         message.eml_path = None
+        message.tls_version = tls_version
+        message.authenticated_as = authenticated_as
         with self._lock:
             self._counter += 1
             number = self._counter
@@ -214,6 +333,8 @@ class SmtpSink:
                     "subject": str(message.get("Subject", "")),
                     "from": str(message.get("From", "")),
                     "to": str(message.get("To", "")),
+                    "tls": tls_version,
+                    "authenticated_as": authenticated_as,
                     "file": path.name,
                 }
                 with (self.directory / "index.jsonl").open("a", encoding="utf-8") as index:
