@@ -22,8 +22,9 @@ from api.errors import (
 from infra.settings import Settings
 from workflows import clock
 from workflows import search_attributes as sa
-from workflows.aia import INVALID, REFUSED, AdvanceInformedAgreement
+from workflows.aia import AdvanceInformedAgreement
 from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, PublicationView
+from workflows.common import INVALID, REFUSED
 from workflows.models import (
     AiaStart,
     AuthorityContext,

@@ -14,13 +14,12 @@ workflow id and the step.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -34,6 +33,14 @@ with workflow.unsafe.imports_passed_through():
         BchPublicationStart,
         BchPublicationWorkflow,
         publication_workflow_id,
+    )
+    from workflows.common import (
+        BCH_RETRY,
+        EMAIL_RETRY,
+        REGISTER_RETRY,
+        invalid,
+        pure,
+        refuse,
     )
     from workflows.models import (
         ANNEX_I_DESCRIPTIONS,
@@ -63,42 +70,6 @@ ACK_DAYS = 90  # Art 9(1)
 DECISION_DAYS = 270  # Art 10(3)
 IDLE_RECHECK = timedelta(days=30)  # wake-up when no deadline is pending; keeps timeouts uniform
 
-REGISTER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
-)
-EMAIL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=30),
-    non_retryable_error_types=["PermanentDeliveryFailure"],
-)
-BCH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=30),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(hours=1),
-    non_retryable_error_types=["BchValidationError"],
-)
-
-REFUSED = "CommandRefused"  # the case's stage does not allow the command (HTTP 409)
-INVALID = "InvalidCommand"  # the command itself is incomplete or contradictory (HTTP 422)
-
-
-def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, type=REFUSED, non_retryable=True)
-
-
-def _invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type=INVALID, non_retryable=True)
-
-
-@dataclass
-class _InfoRequest:
-    requested_on: date
-    items: list[str]
-    note: str | None
-    counted: bool
-    received_on: date | None = None
-
 
 @dataclass
 class _Outgoing:
@@ -109,6 +80,16 @@ class _Outgoing:
     payload: EmailRequest | BchDecisionInput
     status: Literal["pending", "sent", "failed"] = "pending"
     detail: str | None = None
+
+    def view(self) -> OutgoingView:
+        return OutgoingView(
+            key=self.key,
+            channel=self.channel,
+            recipient=self.recipient,
+            purpose=self.purpose,
+            status=self.status,
+            detail=self.detail,
+        )
 
 
 @dataclass
@@ -121,7 +102,7 @@ class _Deadline:
 class _State:
     ack: Acknowledge | None = None
     ack_on: date | None = None
-    requests: list[_InfoRequest] = field(default_factory=list)
+    requests: list[InformationRequestView] = field(default_factory=list)
     extensions: list[tuple[Extend, date]] = field(default_factory=list)
     risk_assessment: RiskAssessment | None = None
     decision: Decide | None = None
@@ -243,13 +224,17 @@ class AdvanceInformedAgreement:
     def _acknowledge_allowed(self, cmd: Acknowledge) -> None:
         self._require_open("acknowledge receipt")
         if self._st.ack_on is not None:
-            raise _refuse(f"receipt was already acknowledged on {self._st.ack_on} (Art 9)")
+            raise refuse(f"receipt was already acknowledged on {self._st.ack_on} (Art 9)")
 
     @workflow.update
     async def request_information(self, cmd: RequestInformation) -> CommandResult:
         today = self._today()
         counted = self._stop_would_count(today)
-        self._st.requests.append(_InfoRequest(today, list(cmd.items), cmd.note, counted))
+        self._st.requests.append(
+            InformationRequestView(
+                requested_on=today, items=list(cmd.items), note=cmd.note, counted=counted
+            )
+        )
         if counted:
             clock_note = "the decision clock is stopped until it is received (Art 10(3)(c))"
         elif self._route_b:
@@ -284,7 +269,7 @@ class AdvanceInformedAgreement:
     def _request_information_allowed(self, cmd: RequestInformation) -> None:
         self._require_open("request information")
         if (open_request := self._open_request()) is not None:
-            raise _refuse(
+            raise refuse(
                 f"information requested on {open_request.requested_on} has not been received yet; "
                 "record it as received before requesting more"
             )
@@ -309,13 +294,13 @@ class AdvanceInformedAgreement:
         self._require_open("record information as received")
         request = self._open_request()
         if request is None:
-            raise _refuse("there is no open request for information")
+            raise refuse("there is no open request for information")
         today = self._today()
         if cmd.received_on is not None:
             if cmd.received_on > today:
-                raise _invalid(f"received_on {cmd.received_on} is in the future (today is {today})")
+                raise invalid(f"received_on {cmd.received_on} is in the future (today is {today})")
             if cmd.received_on < request.requested_on:
-                raise _invalid(
+                raise invalid(
                     f"received_on {cmd.received_on} is before the information was requested "
                     f"({request.requested_on})"
                 )
@@ -330,7 +315,7 @@ class AdvanceInformedAgreement:
                     self._compute(DECISION_DAYS, self._start.received_on, "receipt", stops,
                                   self._extensions())  # fmt: skip
                 except clock.ClockError as err:
-                    raise _invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
+                    raise invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
 
     @workflow.update
     async def extend(self, cmd: Extend) -> CommandResult:
@@ -362,13 +347,13 @@ class AdvanceInformedAgreement:
     def _extend_allowed(self, cmd: Extend) -> None:
         self._require_open("extend the decision period")
         if self._route_b:
-            raise _refuse(
+            raise refuse(
                 "the notifier was told the movement may proceed without consent (Art 10(2)(b)); "
                 "there is no Art 10(3) decision period to extend"
             )
         decision = self._decision_deadline()
         if decision is not None and decision.due is not None and self._today() > decision.due:
-            raise _refuse(
+            raise refuse(
                 f"the decision deadline passed on {decision.due}; an extension must be notified "
                 "before the deadline passes (Art 10(3)(d))"
             )
@@ -435,27 +420,27 @@ class AdvanceInformedAgreement:
     def _decide_allowed(self, cmd: Decide) -> None:
         self._require_open("decide")
         if self._st.ack_on is None:
-            raise _refuse("receipt has not been acknowledged yet (Art 9); acknowledge it first")
+            raise refuse("receipt has not been acknowledged yet (Art 9); acknowledge it first")
         if self._st.risk_assessment is None:
-            raise _refuse(
+            raise refuse(
                 "no risk assessment is recorded; decisions under Article 10 rest on a risk "
                 "assessment (Art 10(1), 15(2))"
             )
         if cmd.result == "approval" and cmd.conditions:
-            raise _invalid(
+            raise invalid(
                 "an unconditional approval has no conditions; use approval_with_conditions"
             )
         if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise _invalid("approval_with_conditions needs at least one condition")
+            raise invalid("approval_with_conditions needs at least one condition")
         if cmd.result != "approval" and not (cmd.reasons and cmd.reasons.strip()):
-            raise _invalid(
+            raise invalid(
                 "reasons are required: except where consent is unconditional, a decision sets "
                 "out the reasons on which it is based (Art 10(4))"
             )
         if cmd.result != "prohibition" and not (
             cmd.subsequent_imports and cmd.subsequent_imports.strip()
         ):
-            raise _invalid(
+            raise invalid(
                 "an approval states how it applies to subsequent imports of the same LMO "
                 "(Art 10(3)(a)): set subsequent_imports"
             )
@@ -491,13 +476,7 @@ class AdvanceInformedAgreement:
     # ---- the clock ----------------------------------------------------------------------------
 
     def _today(self) -> date:
-        return self._clock(clock.local_date, workflow.now(), self._tz)
-
-    def _clock(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        # The clock module is pure; the holidays package it uses for roll-forward reads locale
-        # data when first loaded, which the sandbox forbids. Results depend only on the inputs.
-        with workflow.unsafe.sandbox_unrestricted():
-            return fn(*args, **kwargs)
+        return pure(clock.local_date, workflow.now(), self._tz)
 
     def _compute(
         self,
@@ -507,7 +486,7 @@ class AdvanceInformedAgreement:
         stops: list[clock.Stop] | None = None,
         extensions: list[clock.Extension] | None = None,
     ) -> clock.Deadline:
-        result: clock.Deadline = self._clock(
+        return pure(
             clock.compute_deadline,
             period_days=period,
             start=start,
@@ -516,13 +495,12 @@ class AdvanceInformedAgreement:
             stops=stops or [],
             extensions=extensions or [],
         )
-        return result
 
     @property
     def _route_b(self) -> bool:
         return self._st.ack is not None and self._st.ack.consent_route == "proceed_without_consent"
 
-    def _stops(self, extra: _InfoRequest | None = None) -> list[clock.Stop]:
+    def _stops(self, extra: InformationRequestView | None = None) -> list[clock.Stop]:
         requests = [r for r in self._st.requests if r.counted] + ([extra] if extra else [])
         return [
             clock.Stop(requested_on=r.requested_on, received_on=r.received_on) for r in requests
@@ -553,7 +531,9 @@ class AdvanceInformedAgreement:
                 DECISION_DAYS,
                 self._start.received_on,
                 "receipt",
-                self._stops(_InfoRequest(today, [], None, True)),
+                self._stops(
+                    InformationRequestView(requested_on=today, items=[], note=None, counted=True)
+                ),
                 self._extensions(),
             )
         except clock.ClockError:
@@ -631,7 +611,7 @@ class AdvanceInformedAgreement:
         closed_on: date | None,
         today: date,
     ) -> DeadlineView:
-        ends_at = self._clock(clock.end_of_day, d.due, self._tz) if d.due else None
+        ends_at = pure(clock.end_of_day, d.due, self._tz) if d.due else None
         overdue = 0
         if met_on is not None:
             status = (
@@ -643,7 +623,7 @@ class AdvanceInformedAgreement:
             status = DeadlineStatus.STOPPED
         elif ends_at is not None and workflow.now() >= ends_at:
             status = DeadlineStatus.MISSED
-            overdue = self._clock(clock.days_overdue, d.due, today)
+            overdue = pure(clock.days_overdue, d.due, today)
         else:
             status = DeadlineStatus.RUNNING
         return DeadlineView(
@@ -715,7 +695,7 @@ class AdvanceInformedAgreement:
         return v.label
 
     def _reminder_at(self, due: date, offset: int) -> datetime:
-        at: datetime = self._clock(clock.start_of_day, due - timedelta(days=offset), self._tz)
+        at: datetime = pure(clock.start_of_day, due - timedelta(days=offset), self._tz)
         return at
 
     def _lapse(self, v: DeadlineView) -> None:
@@ -772,7 +752,7 @@ class AdvanceInformedAgreement:
                 # Overdue cases refresh daily so "N days overdue" stays true everywhere.
                 tomorrow = self._today() + timedelta(days=1)
                 candidates.append(
-                    (self._clock(clock.start_of_day, tomorrow, self._tz), "daily overdue update")
+                    (pure(clock.start_of_day, tomorrow, self._tz), "daily overdue update")
                 )
         if not candidates:
             return now + IDLE_RECHECK, "no deadline running (clock stopped or case closing)"
@@ -799,13 +779,13 @@ class AdvanceInformedAgreement:
             return Stage.ACKNOWLEDGED
         return Stage.RECEIVED
 
-    def _open_request(self) -> _InfoRequest | None:
+    def _open_request(self) -> InformationRequestView | None:
         return next((r for r in self._st.requests if r.received_on is None), None)
 
     def _require_open(self, what: str) -> None:
         stage = self._stage
         if stage in CLOSED_STAGES:
-            raise _refuse(f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})")
+            raise refuse(f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})")
 
     def _view(self) -> CaseView:
         deadlines = [d.view for d in self._deadlines()]
@@ -845,16 +825,7 @@ class AdvanceInformedAgreement:
             deadlines=deadlines,
             acknowledgement=st.ack,
             acknowledged_on=st.ack_on,
-            information_requests=[
-                InformationRequestView(
-                    requested_on=r.requested_on,
-                    items=r.items,
-                    note=r.note,
-                    received_on=r.received_on,
-                    counted=r.counted,
-                )
-                for r in st.requests
-            ],
+            information_requests=[r.model_copy() for r in st.requests],
             extensions=[e for e, _ in st.extensions],
             extension_dates=[on for _, on in st.extensions],
             risk_assessment=st.risk_assessment,
@@ -862,17 +833,7 @@ class AdvanceInformedAgreement:
             decided_on=st.decided_on,
             withdrawn_on=st.withdrawn_on,
             may_proceed_from=self._may_proceed_from(proceed),
-            outgoing=[
-                OutgoingView(
-                    key=o.key,
-                    channel=o.channel,
-                    recipient=o.recipient,
-                    purpose=o.purpose,
-                    status=o.status,
-                    detail=o.detail,
-                )
-                for o in self._outgoing
-            ],
+            outgoing=[o.view() for o in self._outgoing],
             history=list(self._history),
             bch_publications=list(self._publications),
             version=self._version,

@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -28,22 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.email import EmailDelivery, EmailRequest
     from workflows import clock
     from workflows import search_attributes as sa
+    from workflows.common import BCH_RETRY, EMAIL_RETRY, invalid, pure, refuse
     from workflows.models import Command, Language
-
-BCH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=30),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(hours=1),  # retried without limit: an outage loses nothing
-    non_retryable_error_types=["BchValidationError", "BchRecordInvalid", "BchRequestRejected"],
-)
-EMAIL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=30),
-    non_retryable_error_types=["PermanentDeliveryFailure"],
-)
-REFUSED = "CommandRefused"
-INVALID = "InvalidCommand"
 
 
 class PublicationState(StrEnum):
@@ -165,17 +150,13 @@ class BchPublicationWorkflow:
             PublicationState.LAPSED,
         )
         if self._state not in waiting:
-            raise ApplicationError(
+            raise refuse(
                 f"the record is {self._state.value.replace('_', ' ')}; it can be resubmitted only "
-                "after the BCH refused it, the focal point rejected it, or the request lapsed",
-                type=REFUSED,
-                non_retryable=True,
+                "after the BCH refused it, the focal point rejected it, or the request lapsed"
             )
         if self._state == PublicationState.VALIDATION_FAILED and not _changes(correction):
-            raise ApplicationError(
-                "the BCH refused this record: correct at least one field before resubmitting",
-                type=INVALID,
-                non_retryable=True,
+            raise invalid(
+                "the BCH refused this record: correct at least one field before resubmitting"
             )
 
     @workflow.query
@@ -304,12 +285,10 @@ class BchPublicationWorkflow:
         )
 
     def _today(self) -> date:
-        with workflow.unsafe.sandbox_unrestricted():
-            return clock.local_date(workflow.now(), self._start.timezone)
+        return pure(clock.local_date, workflow.now(), self._start.timezone)
 
     def _end_of(self, day: date) -> datetime:
-        with workflow.unsafe.sandbox_unrestricted():
-            return clock.end_of_day(day, self._start.timezone)
+        return pure(clock.end_of_day, day, self._start.timezone)
 
     def _window_end(self) -> date | None:
         requested_on = self._attempt.requested_on

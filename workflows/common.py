@@ -1,0 +1,52 @@
+"""What every procedure workflow shares: retry policies of the outside systems, how a refused
+command is raised, and calling the statutory clock from inside the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+T = TypeVar("T")
+
+REFUSED = "CommandRefused"  # the case's stage does not allow the command (HTTP 409)
+INVALID = "InvalidCommand"  # the command itself is incomplete or contradictory (HTTP 422)
+
+# Outside systems are retried without limit, with capped backoff: an outage loses nothing.
+# Only answers that no retry can change stop the retries.
+REGISTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
+)
+EMAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    non_retryable_error_types=["PermanentDeliveryFailure"],
+)
+BCH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=30),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(hours=1),
+    non_retryable_error_types=["BchValidationError", "BchRecordInvalid", "BchRequestRejected"],
+)
+
+
+def refuse(message: str) -> ApplicationError:
+    """For a validator: the command is not allowed in the case's current stage."""
+    return ApplicationError(message, type=REFUSED, non_retryable=True)
+
+
+def invalid(message: str) -> ApplicationError:
+    """For a validator: the command itself is incomplete or contradicts the Protocol."""
+    return ApplicationError(message, type=INVALID, non_retryable=True)
+
+
+def pure(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Call the statutory clock. It is pure, but zoneinfo and the holidays calendar it reads
+    would trip the sandbox's import restrictions; their results depend only on the inputs."""
+    with workflow.unsafe.sandbox_unrestricted():
+        return fn(*args, **kwargs)
