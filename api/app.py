@@ -1,8 +1,9 @@
 """The REST API's app factory: ``uvicorn api.app:create_app --factory``.
 
 One Temporal client and one register pool per process, opened by the lifespan and kept on
-``app.state`` (tests inject their own); routers per procedure under ``/v1``; every error an RFC
-9457 problem (api/problems.py); OpenAPI at ``/docs`` and ``/openapi.json``.
+``app.state`` (tests inject their own); routers per procedure under ``/v1``; bearer tokens and
+roles checked per route (api/auth.py); every error an RFC 9457 problem (api/problems.py); OpenAPI
+at ``/docs`` and ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from api import problems
+from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, load_access, log_access
 from api.deps import ClientDep, PoolDep
-from api.routers import aia, cases, publications
+from api.routers import aia, cases, public, publications
 from infra import db
 from infra.logging import configure_logging
 from infra.settings import Settings, get_settings
@@ -37,9 +39,18 @@ authority as long-running Temporal workflows whose durable timers are the legal 
   risk assessment (Art 15), the decision (10(3)), withdrawal.
 * Read a case with its deadline ledger (every date explained), list and filter cases, follow the
   deadlines in a calendar.
+* A public register of cases that never shows information claimed confidential (Art 21).
 * Commands take an optional `Idempotency-Key` header: a retried request runs the command once.
 * Errors are RFC 9457 `application/problem+json`: 422 names the invalid fields, 404 an unknown
-  case, 409 a command the case's stage does not allow.
+  case, 409 a command the case's stage does not allow, 401 a missing or unknown bearer token,
+  403 a command the caller's role does not allow.
+
+**Access.** Send `Authorization: Bearer <token>`. A token belongs to the authority's **staff**
+(everything) or to a **notifier** (submits under its own e-mail, reads, lists and withdraws its own
+cases; another notifier's case is answered 404; never an officer's command). The **public
+register** and the health check need no token. Every command's `actor` is set from the token's
+principal, whatever the body says, so the audit log names who really gave it. Outside production,
+with no tokens configured, a request without a token acts as staff `developer`.
 """
 
 TAGS = [
@@ -50,6 +61,11 @@ TAGS = [
     },
     {"name": cases.TAG, "description": "Reading cases: live state, register, audit log, messages."},
     {"name": cases.CALENDAR_TAG, "description": "The deadlines as an iCalendar feed."},
+    {
+        "name": public.TAG,
+        "description": "What anyone may know about each case, without a token; never an item "
+        "claimed confidential (Art 21).",
+    },
     {"name": "Service", "description": "Health of the API and what it depends on."},
 ]
 
@@ -75,8 +91,12 @@ def create_app(
     pool: asyncpg.Pool | None = None,
 ) -> FastAPI:
     """The API. Without ``client``/``pool`` the lifespan connects to Temporal and opens the
-    register pool per ``settings`` (and closes what it opened); given them, it uses them."""
+    register pool per ``settings`` (and closes what it opened); given them, it uses them.
+
+    Raises AccessConfigError (and so the server does not start) when ``api_tokens`` is
+    malformed, or empty in production."""
     settings = settings or get_settings()
+    access = load_access(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,6 +111,7 @@ def create_app(
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set: the API reads the case register")
             opened = app.state.pool = await db.create_pool(settings.database_url)
+        log_access(access)
         log.info("api started", temporal=settings.temporal_address, task_queue=settings.task_queue)
         try:
             yield
@@ -109,13 +130,25 @@ def create_app(
     app.state.settings = settings
     app.state.client = client
     app.state.pool = pool
+    app.state.access = access
     problems.install(app)
     app.include_router(aia.router)
     app.include_router(cases.router)
     app.include_router(publications.router)
+    app.include_router(public.router)
 
-    @app.get("/healthz", response_model=Health, tags=["Service"], summary="Health check")
-    async def healthz(response: Response, client: ClientDep, pool: PoolDep) -> Health:
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        tags=["Service"],
+        summary="Health check",
+        description="No token needed.",
+        responses=problems.problem_responses(401),
+        openapi_extra=PUBLIC_SECURITY,
+    )
+    async def healthz(
+        response: Response, _: OptionalPrincipalDep, client: ClientDep, pool: PoolDep
+    ) -> Health:
         temporal, database = await asyncio.gather(_check_temporal(client), _check_db(pool))
         ok = temporal == "ok" and database == "ok"
         if not ok:
@@ -130,11 +163,30 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
-            app.openapi_schema = problems.problem_media_types(schema)
+            schema = problems.problem_media_types(schema)
+            app.openapi_schema = _actor_is_the_principal(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+ACTOR_DESCRIPTION = (
+    "Who gave the command. Set by the API from the authenticated principal (a staff member's "
+    "name, or `notifier:<email>`): a value sent in a request is ignored, so the audit log is "
+    "trustworthy."
+)
+
+
+def _actor_is_the_principal(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every command's ``actor`` is read-only: the API sets it (api/routers/aia.py)."""
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        actor = component.get("properties", {}).get("actor")
+        if isinstance(actor, dict) and "default" in actor:  # a command's field, not a Step's
+            actor["description"] = ACTOR_DESCRIPTION
+            actor["readOnly"] = True
+            del actor["default"]  # the API always sets it
+    return schema
 
 
 async def _check_temporal(client: Client) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -151,6 +153,40 @@ async def get_case(client: Client, case_id: str) -> CaseView:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"no case {case_id}") from err
         raise
+
+
+AIA_WORKFLOW_TYPE = "AdvanceInformedAgreement"  # @workflow.defn(name=...) in workflows/aia.py
+
+
+async def started_notification(client: Client, case_id: str) -> Notification | None:
+    """The notification an AIA case was started with (its workflow input), or None: no such
+    workflow, not an AIA case, or its history no longer held (past the namespace's retention).
+
+    The case's Query view leaves the notification's content out; the workflow's first history
+    event holds it, whatever the register has caught up with."""
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=case_id),
+        maximum_page_size=1,
+    )
+    try:
+        response = await client.workflow_service.get_workflow_execution_history(request)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if not response.history.events:
+        return None
+    event = response.history.events[0]
+    if not event.HasField("workflow_execution_started_event_attributes"):
+        return None
+    started = event.workflow_execution_started_event_attributes
+    if started.workflow_type.name != AIA_WORKFLOW_TYPE or not started.input.payloads:
+        return None
+    (start,) = await client.data_converter.decode(list(started.input.payloads)[:1], [AiaStart])
+    if not isinstance(start, AiaStart):
+        return None
+    return start.notification
 
 
 async def run_command(

@@ -7,6 +7,7 @@ class ProblemError(Exception):
     status: int = 400
     title: str = "Bad request"
     type_slug: str = "bad-request"
+    headers: dict[str, str] | None = None  # response headers the problem comes with
 
     def __init__(self, detail: str, **extra: object) -> None:
         super().__init__(detail)
@@ -42,11 +43,24 @@ class InvalidNotification(ProblemError):
 
 
 class Forbidden(ProblemError):
+    """Authenticated, but the principal's role does not allow this (api/auth.py)."""
+
     status, title, type_slug = 403, "Forbidden", "forbidden"
 
 
 class Unauthorized(ProblemError):
+    """No bearer token where one is needed, or a token the API does not know. Answered with a
+    ``WWW-Authenticate: Bearer`` challenge (RFC 6750 section 3); ``error`` is its error code
+    (``invalid_token``, ``invalid_request``), left out when the request had no credentials."""
+
     status, title, type_slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str, *, error: str | None = None, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        challenge = 'Bearer realm="biosafety"'
+        if error is not None:
+            challenge += f', error="{error}"'
+        self.headers = {"WWW-Authenticate": challenge}
 
 
 class ServiceUnavailable(ProblemError):

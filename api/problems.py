@@ -178,7 +178,9 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
         error = FieldError(field=f"{_body_name(request)}.{field}", message=exc.detail)
         extra["errors"] = [error.model_dump()]
         detail = _detail([error])
-    return problem_response(request, exc.status, exc.title, detail, exc.type_slug, extra=extra)
+    return problem_response(
+        request, exc.status, exc.title, detail, exc.type_slug, headers=exc.headers, extra=extra
+    )
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -348,6 +350,10 @@ def install(app: FastAPI) -> None:
 
 _DESCRIPTIONS = {
     400: "Bad request",
+    401: "No bearer token, or a token the API does not know (with a `WWW-Authenticate: Bearer` "
+    "challenge)",
+    403: "The principal's role does not allow this (a notifier: an officer's command, or "
+    "another notifier's e-mail)",
     404: "Unknown case or resource",
     409: "The case's stage does not allow this (or the reference is used by another notification)",
     422: "Invalid input: the problem's `errors` name each field",

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.models import Procedure, Stage
+from api.cases import started_notification
+from workflows.models import (
+    ANNEX_I_DESCRIPTIONS,
+    AnnexIItem,
+    Notification,
+    Organisation,
+    Procedure,
+    Stage,
+)
+
+log = structlog.get_logger("api")
 
 
 class CaseSummary(BaseModel):
@@ -160,3 +171,292 @@ async def open_deadlines(pool: asyncpg.Pool) -> list[OpenDeadline]:
             )
         )
     return out
+
+
+# ---- who notified a case ------------------------------------------------------------------------
+
+
+async def notifier_email_of(pool: asyncpg.Pool, client: Client, case_id: str) -> str | None:
+    """The e-mail of the case's notifier: from the register, or (not yet projected there) from
+    the notification the case's workflow was started with. None: no such case."""
+    async with pool.acquire() as conn:
+        email: str | None = await conn.fetchval(
+            "SELECT notifier_email FROM cases WHERE case_id = $1", case_id
+        )
+    if email is not None:
+        return email
+    notification = await started_notification(client, case_id)
+    return notification.notifier.email if notification is not None else None
+
+
+# ---- the public register ------------------------------------------------------------------------
+#
+# Built from the register (PostgreSQL): a row's columns and, of its ``state`` (the CaseView the
+# workflow last projected), only the keys that may be public, extracted in SQL: what Art 21(6) and
+# the Art 20(3) communications make public. The state also holds what must stay out (outgoing
+# messages name the notifier's e-mail; the history's data repeats commands verbatim), so it never
+# reaches the API whole. The Annex I items come from the notification the case's workflow was
+# started with, minus every item claimed confidential (Art 21(1)).
+
+
+class PublicDecision(BaseModel):
+    """The decision (Art 10(3)), as communicated to the BCH (Art 20(3)(d))."""
+
+    result: Literal["approval", "approval_with_conditions", "prohibition"]
+    conditions: list[str] = Field(default_factory=list)
+    reasons: str | None = Field(default=None, description="Art 10(4)")
+    subsequent_imports: str | None = Field(
+        default=None, description="how an approval applies to subsequent imports, Art 10(3)(a)"
+    )
+    decided_on: date | None = None
+
+
+class WithheldItem(BaseModel):
+    """An Annex I item the notifier identified as confidential (Art 21(1)): neither its value
+    nor the notifier's justification is shown."""
+
+    item: AnnexIItem
+    description: str = Field(description="what the item is, in the words of Annex I")
+
+
+class PublicCaseSummary(BaseModel):
+    """What anyone may know about a case."""
+
+    case_id: str
+    procedure: Procedure
+    stage: Stage
+    lmo_name: str | None = Field(description="general description of the LMO, Art 21(6)(b)")
+    lmo_unique_identifier: str | None = Field(description="OECD unique identifier")
+    party_of_export: str | None
+    party_of_import: str | None
+    notifier_name: str | None = Field(description="Art 21(6)(a)")
+    received_on: date | None
+    acknowledged_on: date | None
+    decision: PublicDecision | None
+    risk_assessment_summary: str | None = Field(description="Art 21(6)(c)")
+    withdrawn_on: date | None
+    withheld_items: list[WithheldItem] = Field(
+        description="Annex I items claimed confidential: left out of this register"
+    )
+
+
+class PublicAnnexI(BaseModel):
+    """The notification's Annex I items that are not claimed confidential. An item claimed
+    confidential is null here and listed in ``withheld_items``; item (c), the LMO's general
+    description, can never be confidential (Art 21(6)(b))."""
+
+    a_exporter: Organisation | None = None
+    b_importer: Organisation | None = None
+    c_lmo_name: str | None = None
+    c_lmo_unique_identifier: str | None = None
+    c_biosafety_level: str | None = None
+    d_intended_movement_dates: str | None = None
+    e_recipient_organism: str | None = None
+    f_centres_of_origin_and_habitats: str | None = None
+    g_donor_organisms: str | None = None
+    h_modification: str | None = None
+    i_intended_use: str | None = None
+    j_quantity: str | None = None
+    k_risk_assessment_report: str | None = None
+    l_handling_methods: str | None = None
+    m_regulatory_status_in_export_state: str | None = None
+    n_notifications_to_other_states: str | None = None
+    o_declaration_of_accuracy: bool | None = None
+
+
+class PublicCase(PublicCaseSummary):
+    notifier_address: str | None = Field(
+        description="Art 21(6)(a); null once the case service no longer holds the notification "
+        "(past its retention)"
+    )
+    annex_i: PublicAnnexI | None = Field(
+        description="null once the case service no longer holds the notification"
+    )
+
+
+def _item_of(field_name: str) -> AnnexIItem:
+    return AnnexIItem(field_name.split("_", 1)[0])  # a_exporter → (a)
+
+
+def _withheld(items: set[AnnexIItem]) -> list[WithheldItem]:
+    return [
+        WithheldItem(item=i, description=ANNEX_I_DESCRIPTIONS[i])
+        for i in sorted(items, key=lambda i: i.value)
+    ]
+
+
+class _StateDecision(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    result: Literal["approval", "approval_with_conditions", "prohibition"]
+    conditions: list[str] = Field(default_factory=list)
+    reasons: str | None = None
+    subsequent_imports: str | None = None
+
+
+class _StateRiskAssessment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    summary: str | None = None
+
+
+class RegisterEntry(BaseModel):
+    """What the public register reads of one register row: its columns and the few fields of its
+    ``state`` (a CaseView) that may be public. Lenient, so that a row projected by an older or
+    newer version of the workflow still reads; nothing else of the state is ever loaded."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    procedure: Procedure
+    stage: Stage
+    notifier_name: str | None = None
+    party_of_export: str | None = None
+    party_of_import: str | None = None
+    lmo_name: str | None = None
+    lmo_id: str | None = None
+    received_on: date | None = None
+    # from the state
+    confidential_items: list[AnnexIItem] = Field(default_factory=list)
+    acknowledged_on: date | None = None
+    decision: _StateDecision | None = None
+    decided_on: date | None = None
+    risk_assessment: _StateRiskAssessment | None = None
+    withdrawn_on: date | None = None
+
+    @classmethod
+    def of_row(cls, row: asyncpg.Record) -> RegisterEntry | None:
+        state = _json(row["state"])
+        fields = {k: row[k] for k in _PUBLIC_COLUMNS}
+        if isinstance(state, dict):
+            fields |= {k: state.get(k) for k in _PUBLIC_STATE if state.get(k) is not None}
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as err:
+            # A row the public register cannot read is left out, never shown half-read.
+            log.warning(
+                "register row left out of the public register",
+                case_id=row["case_id"],
+                errors=err.error_count(),
+            )
+            return None
+
+
+_PUBLIC_COLUMNS = (
+    "case_id",
+    "procedure",
+    "stage",
+    "notifier_name",
+    "party_of_export",
+    "party_of_import",
+    "lmo_name",
+    "lmo_id",
+    "received_on",
+)
+_PUBLIC_STATE = (
+    "confidential_items",
+    "acknowledged_on",
+    "decision",
+    "decided_on",
+    "risk_assessment",
+    "withdrawn_on",
+)
+# The state's JSON is read in the database down to these keys: the rest never reaches the API.
+_SELECT_PUBLIC = (
+    "SELECT "
+    + ", ".join(_PUBLIC_COLUMNS)
+    + ", jsonb_build_object("
+    + ", ".join(f"'{k}', state -> '{k}'" for k in _PUBLIC_STATE)
+    + ") AS state FROM cases"
+)
+
+
+def _confidential(entry: RegisterEntry, notification: Notification | None) -> set[AnnexIItem]:
+    items = set(entry.confidential_items)
+    if notification is not None:
+        items |= {c.item for c in notification.confidential}
+    return items
+
+
+def public_summary(
+    entry: RegisterEntry, notification: Notification | None = None
+) -> PublicCaseSummary:
+    decision = None
+    if entry.decision is not None:
+        decision = PublicDecision(
+            result=entry.decision.result,
+            conditions=list(entry.decision.conditions),
+            reasons=entry.decision.reasons,
+            subsequent_imports=entry.decision.subsequent_imports,
+            decided_on=entry.decided_on,
+        )
+    return PublicCaseSummary(
+        case_id=entry.case_id,
+        procedure=entry.procedure,
+        stage=entry.stage,
+        lmo_name=entry.lmo_name,
+        lmo_unique_identifier=entry.lmo_id,
+        party_of_export=entry.party_of_export,
+        party_of_import=entry.party_of_import,
+        notifier_name=entry.notifier_name,
+        received_on=entry.received_on,
+        acknowledged_on=entry.acknowledged_on,
+        decision=decision,
+        risk_assessment_summary=entry.risk_assessment.summary if entry.risk_assessment else None,
+        withdrawn_on=entry.withdrawn_on,
+        withheld_items=_withheld(_confidential(entry, notification)),
+    )
+
+
+def public_case(entry: RegisterEntry, notification: Notification | None) -> PublicCase:
+    summary = public_summary(entry, notification)
+    annex_i = None
+    if notification is not None:
+        confidential = _confidential(entry, notification)
+        annex_i = PublicAnnexI.model_validate(
+            {
+                name: value
+                for name, value in notification.annex_i.model_dump().items()
+                if _item_of(name) not in confidential
+            }
+        )
+    return PublicCase(
+        **summary.model_dump(),
+        notifier_address=notification.notifier.address if notification is not None else None,
+        annex_i=annex_i,
+    )
+
+
+async def public_entries(
+    pool: asyncpg.Pool,
+    *,
+    stage: str | None = None,
+    party_of_import: str | None = None,
+    lmo_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[RegisterEntry]:
+    """The register's cases, newest receipt first."""
+    where, args = [], []
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if stage is not None:
+        where.append(f"stage = {arg(stage)}")
+    if party_of_import is not None:
+        where.append(f"party_of_import = {arg(party_of_import)}")
+    if lmo_id is not None:
+        where.append(f"lmo_id = {arg(lmo_id)}")
+    sql = _SELECT_PUBLIC
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY received_on DESC NULLS LAST, case_id LIMIT {arg(limit)} OFFSET {arg(offset)}"
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(sql, *args)
+    return [e for e in map(RegisterEntry.of_row, rows) if e is not None]
+
+
+async def public_entry(pool: asyncpg.Pool, case_id: str) -> RegisterEntry | None:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(_SELECT_PUBLIC + " WHERE case_id = $1", case_id)
+    return RegisterEntry.of_row(row) if row is not None else None

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="bearer token → principal, written 'staff:<name>' or 'notifier:<email>' "
+        "(BIOSAFETY_API_TOKENS, as JSON). Empty outside production: a request without a token "
+        "acts as staff 'developer'. Empty in production: the API refuses to start (api/auth.py)",
+    )
 
     @property
     def json_logs(self) -> bool:

@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 
 from activities import register as reads
 from api import cases
+from api.auth import PrincipalDep, StaffDep, ensure_case_access
 from api.deps import ClientDep, PoolDep
 from api.errors import CaseNotFound
 from api.problems import problem_responses
@@ -37,9 +38,12 @@ CaseId = Annotated[str, Path(min_length=1, max_length=200, examples=["aia-hu-exs
     response_model=list[CaseSummary],
     tags=[TAG],
     summary="List cases from the register, soonest deadline first",
-    responses=problem_responses(422),
+    description="Staff see every case; a notifier only its own (those it notified under its "
+    "e-mail).",
+    responses=problem_responses(401, 422),
 )
 async def list_cases(
+    principal: PrincipalDep,
     pool: PoolDep,
     procedure: Procedure | None = None,
     stage: Stage | None = None,
@@ -64,6 +68,7 @@ async def list_cases(
         overdue=overdue,
         due_before=due_before,
         party_of_import=party_of_import,
+        notifier_email=None if principal.is_staff else principal.name,
         limit=limit,
         offset=offset,
     )
@@ -75,10 +80,14 @@ async def list_cases(
     response_model=CaseView,
     tags=[TAG],
     summary="Read a case: stage, deadline ledger with explanations, history",
-    description="Live from the case's workflow (a Temporal Query), not from the register.",
-    responses=problem_responses(404, 503),
+    description="Live from the case's workflow (a Temporal Query), not from the register. "
+    "A notifier reads its own cases only; another's is answered 404.",
+    responses=problem_responses(401, 404, 503),
 )
-async def read_case(case_id: CaseId, client: ClientDep) -> CaseView:
+async def read_case(
+    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep
+) -> CaseView:
+    await ensure_case_access(principal, case_id, client, pool)
     return await cases.get_case(client, case_id)
 
 
@@ -87,9 +96,15 @@ async def read_case(case_id: CaseId, client: ClientDep) -> CaseView:
     response_model=list[AuditRecord],
     tags=[TAG],
     summary="The case's append-only audit log",
-    responses=problem_responses(404, 503),
+    description="Each step's `actor` is the authenticated principal that gave the command "
+    "(a staff member's name, or `notifier:<email>`), `system` for the workflow's own steps. "
+    "A notifier reads its own cases' logs only; another's is answered 404.",
+    responses=problem_responses(401, 404, 503),
 )
-async def audit(case_id: CaseId, pool: PoolDep, client: ClientDep) -> list[AuditRecord]:
+async def audit(
+    case_id: CaseId, principal: PrincipalDep, pool: PoolDep, client: ClientDep
+) -> list[AuditRecord]:
+    await ensure_case_access(principal, case_id, client, pool)
     rows = await reads.audit_trail(pool, case_id)
     if not rows and not await case_exists(pool, client, case_id):
         raise CaseNotFound(f"no case {case_id}")
@@ -101,13 +116,22 @@ async def audit(case_id: CaseId, pool: PoolDep, client: ClientDep) -> list[Audit
     response_model=list[OutgoingMessage],
     tags=[TAG],
     summary="Outgoing e-mails and BCH records of the case, with delivery evidence",
-    responses=problem_responses(404, 503),
+    description="A notifier reads its own cases only (another's is answered 404), and of them "
+    "the e-mails sent to it and the BCH records; the authority's internal mail (reminders, "
+    "escalations) is for staff.",
+    responses=problem_responses(401, 404, 503),
 )
-async def messages(case_id: CaseId, pool: PoolDep, client: ClientDep) -> list[OutgoingMessage]:
+async def messages(
+    case_id: CaseId, principal: PrincipalDep, pool: PoolDep, client: ClientDep
+) -> list[OutgoingMessage]:
+    await ensure_case_access(principal, case_id, client, pool)
     rows = await reads.outgoing_messages(pool, case_id)
     if not rows and not await case_exists(pool, client, case_id):
         raise CaseNotFound(f"no case {case_id}")
-    return [OutgoingMessage.model_validate(dict(r)) for r in rows]
+    out = [OutgoingMessage.model_validate(dict(r)) for r in rows]
+    if not principal.is_staff:
+        out = [m for m in out if m.channel == "bch" or m.recipient == principal.name]
+    return out
 
 
 ICS_MEDIA_TYPE = "text/calendar"
@@ -117,15 +141,17 @@ ICS_MEDIA_TYPE = "text/calendar"
     "/deadlines.ics",
     tags=[CALENDAR_TAG],
     summary="iCalendar feed: the next deadline of every open case",
+    description="For the authority's staff.",
     response_class=Response,
     responses={
         200: {
             "description": "One all-day event per open case, on its next deadline's last day",
             "content": {ICS_MEDIA_TYPE: {"schema": {"type": "string"}}},
-        }
+        },
+        **problem_responses(401, 403),
     },
 )
-async def deadlines_ics(pool: PoolDep) -> Response:
+async def deadlines_ics(_: StaffDep, pool: PoolDep) -> Response:
     cal = Calendar()
     cal.add("prodid", "-//Biosafety procedures//Statutory deadlines//EN")
     cal.add("version", "2.0")

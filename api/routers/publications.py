@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api import cases
+from api.auth import StaffDep
 from api.deps import ClientDep
 from api.problems import problem_responses
 from api.routers.aia import IdempotencyKey
@@ -29,10 +30,12 @@ PublicationId = Annotated[
     summary="Where each of the case's BCH records stands",
     description="One publication process per record (Art 10(3) communications): submitting, "
     "validation_failed (with the BCH's errors), publication_requested (awaiting the national "
-    "focal point, up to 83 days), published, rejected or lapsed.",
-    responses=problem_responses(404, 503),
+    "focal point, up to 83 days), published, rejected or lapsed. For the authority's staff.",
+    responses=problem_responses(401, 403, 404, 503),
 )
-async def list_publications(case_id: CaseId, client: ClientDep) -> list[PublicationView]:
+async def list_publications(
+    case_id: CaseId, _: StaffDep, client: ClientDep
+) -> list[PublicationView]:
     return await cases.list_publications(client, case_id)
 
 
@@ -40,13 +43,17 @@ async def list_publications(case_id: CaseId, client: ClientDep) -> list[Publicat
     "/cases/{case_id}/publications/{publication_id}/resubmission",
     response_model=PublicationView,
     summary="Correct and resubmit a record the BCH refused, or renew a lapsed/rejected request",
-    responses=problem_responses(404, 409, 422, 503),
+    description="For the authority's staff (a notifier gets 403). The correction's `actor` is "
+    "the authenticated staff member, whatever the body says.",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def resubmit(
     case_id: CaseId,
     publication_id: PublicationId,
     correction: BchCorrection,
+    principal: StaffDep,
     client: ClientDep,
     key: IdempotencyKey = None,
 ) -> PublicationView:
+    correction = correction.model_copy(update={"actor": principal.actor})
     return await cases.resubmit_publication(client, case_id, publication_id, correction, key)

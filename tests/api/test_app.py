@@ -33,6 +33,8 @@ ROUTES = {
     ("post", "/v1/cases/{case_id}/decision"),
     ("post", "/v1/cases/{case_id}/withdrawal"),
     ("get", "/v1/deadlines.ics"),
+    ("get", "/v1/register"),
+    ("get", "/v1/register/{case_id}"),
     ("get", "/healthz"),
 }
 
