@@ -710,7 +710,10 @@ class AdvanceInformedAgreement:
             "consent (Art 9(4), 10(5)): the case stays open.",
             {"deadline": v.key, "due": _iso(v.due)},
         )
-        for to in {self._start.authority.escalation_email, self._start.authority.officer_email}:
+        # An ordered de-duplication: a set's order varies between processes (string hashing
+        # is randomised), and the order messages are queued in is part of the history.
+        authority = self._start.authority
+        for to in dict.fromkeys([authority.escalation_email, authority.officer_email]):
             self._send_internal(
                 f"missed-{v.key}-{v.due}-{to}",
                 "deadline_missed",
