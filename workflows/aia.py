@@ -1153,7 +1153,9 @@ class AdvanceInformedAgreement:
                 next_deadline_on=nxt.due if nxt else None,
                 next_deadline_at=nxt.ends_at if nxt else None,
                 closed=view.closed,
-                state=view.model_dump(mode="json"),
+                # The history is in the audit log already; repeating it in every sync would make
+                # the workflow history grow with the square of the case's length.
+                state=view.model_dump(mode="json", exclude={"history"}),
                 version=version,
             )
             await workflow.execute_activity(
