@@ -122,30 +122,43 @@ async def list_cases(
     limit: int = 50,
     offset: int = 0,
 ) -> list[asyncpg.Record]:
-    where, args = [], []
-
-    def arg(value: object) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if procedure is not None:
-        where.append(f"procedure = {arg(procedure)}")
-    if stage is not None:
-        where.append(f"stage = {arg(stage)}")
-    if overdue is not None:
-        where.append(f"overdue = {arg(overdue)}")
-    if due_before is not None:
-        where.append(f"next_deadline_on < {arg(due_before)}")
-    if party_of_import is not None:
-        where.append(f"party_of_import = {arg(party_of_import)}")
-    if notifier_email is not None:
-        where.append(f"notifier_email = {arg(notifier_email)}")
-    sql = "SELECT * FROM cases"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY next_deadline_on NULLS LAST, case_id LIMIT {arg(limit)} OFFSET {arg(offset)}"
+    sql, args = filtered_query(
+        "SELECT * FROM cases",
+        [
+            ("procedure =", procedure),
+            ("stage =", stage),
+            ("overdue =", overdue),
+            ("next_deadline_on <", due_before),
+            ("party_of_import =", party_of_import),
+            ("notifier_email =", notifier_email),
+        ],
+        order_by="next_deadline_on NULLS LAST, case_id",
+        limit=limit,
+        offset=offset,
+    )
     async with pool.acquire() as conn:
         return list(await conn.fetch(sql, *args))
+
+
+def filtered_query(
+    select: str,
+    conditions: list[tuple[str, object]],
+    *,
+    order_by: str,
+    limit: int,
+    offset: int,
+) -> tuple[str, list[object]]:
+    """`select` with a WHERE of the conditions whose value is not None, each a pair of a column
+    and operator written in code (``"stage ="``) and a value passed as a query parameter."""
+    args: list[object] = []
+    where = []
+    for column_and_operator, value in conditions:
+        if value is not None:
+            args.append(value)
+            where.append(f"{column_and_operator} ${len(args)}")
+    sql = select + (" WHERE " + " AND ".join(where) if where else "")
+    sql += f" ORDER BY {order_by} LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}"
+    return sql, [*args, limit, offset]
 
 
 async def audit_trail(pool: asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:

@@ -19,6 +19,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.register import filtered_query
 from api.cases import started_notification
 from workflows.models import (
     ANNEX_I_DESCRIPTIONS,
@@ -435,22 +436,13 @@ async def public_entries(
     offset: int = 0,
 ) -> list[RegisterEntry]:
     """The register's cases, newest receipt first."""
-    where, args = [], []
-
-    def arg(value: object) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if stage is not None:
-        where.append(f"stage = {arg(stage)}")
-    if party_of_import is not None:
-        where.append(f"party_of_import = {arg(party_of_import)}")
-    if lmo_id is not None:
-        where.append(f"lmo_id = {arg(lmo_id)}")
-    sql = _SELECT_PUBLIC
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY received_on DESC NULLS LAST, case_id LIMIT {arg(limit)} OFFSET {arg(offset)}"
+    sql, args = filtered_query(
+        _SELECT_PUBLIC,
+        [("stage =", stage), ("party_of_import =", party_of_import), ("lmo_id =", lmo_id)],
+        order_by="received_on DESC NULLS LAST, case_id",
+        limit=limit,
+        offset=offset,
+    )
     async with pool.acquire() as conn:
         rows = await conn.fetch(sql, *args)
     return [e for e in map(RegisterEntry.of_row, rows) if e is not None]
