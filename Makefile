@@ -40,7 +40,8 @@ smoke: venv
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy workflows api
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy workflows activities api infra worker.py bench
 
 test: venv lint
 	$(BIN)/pytest -q
