@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         BCH_RETRY,
         EMAIL_RETRY,
         REGISTER_RETRY,
+        details_markdown,
         invalid,
         pure,
         refuse,
@@ -899,7 +900,7 @@ class AdvanceInformedAgreement:
         for d in view.deadlines:
             lines.append(f"- {d.label} ({d.article}): {d.status.value}; {d.explanation}")
         lines += ["", f"Last step: {self._history[-1].summary}" if self._history else ""]
-        workflow.set_current_details("\n".join(lines))
+        workflow.set_current_details(details_markdown("\n".join(lines)))
         self._version += 1
 
     # ---- effects --------------------------------------------------------------------------

@@ -27,7 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.email import EmailDelivery, EmailRequest
     from workflows import clock
     from workflows import search_attributes as sa
-    from workflows.common import BCH_RETRY, EMAIL_RETRY, invalid, pure, refuse
+    from workflows.common import (
+        BCH_RETRY,
+        EMAIL_RETRY,
+        details_markdown,
+        invalid,
+        pure,
+        refuse,
+    )
     from workflows.models import Command, Language
 
 
@@ -341,7 +348,7 @@ class BchPublicationWorkflow:
             lines += [f"- {e.get('property') or '(record)'}: {e.get('code')}" for e in self._errors]
         if self._history:
             lines.append(f"Last step: {self._history[-1].summary}")
-        workflow.set_current_details("\n".join(lines))
+        workflow.set_current_details(details_markdown("\n".join(lines)))
 
     def _view(self) -> PublicationView:
         p = self._publication

@@ -3,6 +3,7 @@ command is raised, and calling the statutory clock from inside the sandbox."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -43,6 +44,15 @@ def refuse(message: str) -> ApplicationError:
 def invalid(message: str) -> ApplicationError:
     """For a validator: the command itself is incomplete or contradicts the Protocol."""
     return ApplicationError(message, type=INVALID, non_retryable=True)
+
+
+_TYPOGRAPHIC = re.compile(r"\((c|r|tm)\)", re.IGNORECASE)
+
+
+def details_markdown(text: str) -> str:
+    """Text for the Web UI's Markdown details: the renderer turns "(c)" into "©", which would
+    make "Art 10(3)(c)" unreadable, so a word joiner (U+2060) keeps such citations as typed."""
+    return _TYPOGRAPHIC.sub(lambda m: f"({m.group(1)}\u2060)", text)
 
 
 def pure(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
