@@ -54,6 +54,14 @@ def build_worker(
     )
 
 
+async def close_activities(worker: Worker) -> None:
+    """Release what the activities hold open (the BCH adapter's HTTP client)."""
+    for fn in worker.config().get("activities", []):
+        close = getattr(getattr(fn, "__self__", None), "aclose", None)
+        if close is not None:
+            await close()
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
@@ -78,6 +86,7 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("worker stopping: finishing in-flight activities")
+    await close_activities(worker)
     await pool.close()
     log.info("worker stopped")
 

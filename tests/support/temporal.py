@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Settings
-from worker import build_worker
+from worker import build_worker, close_activities
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
@@ -87,5 +87,7 @@ async def stack(
     settings = stack_settings(
         pg_url, smtp_sink.port, bch_standin.base_url, f"test-{uuid.uuid4().hex[:8]}"
     )
-    async with build_worker(time_env.client, settings, db_pool):
+    worker = build_worker(time_env.client, settings, db_pool)
+    async with worker:
         yield Stack(time_env, time_env.client, settings, db_pool, smtp_sink, bch_standin)
+    await close_activities(worker)
