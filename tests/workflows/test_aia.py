@@ -421,3 +421,40 @@ async def test_back_dated_arrival_that_would_make_an_extension_late_is_refused(
     case = await get_case(stack.client, cid)
     # 270 days + 35 days stopped + 10 days extension
     assert deadline(case, "decision").due == r + timedelta(days=315)
+
+
+async def test_case_entered_late_counts_from_the_real_date_of_receipt(stack: Stack) -> None:
+    """A notification received 80 days ago and entered today: the acknowledgement is due in 10
+    days. The reminders whose day has passed are not sent one by one: one reminder, the nearest
+    (14 days before), goes out at once and says how many days are left."""
+    received = await today(stack) - timedelta(days=80)
+    case = await start(stack, "LATE-ENTRY", received_on=received.isoformat())
+    cid = case.case_id
+    assert case.received_on == received
+    ack = deadline(case, "acknowledgement")
+    assert ack.due == received + timedelta(days=90) and ack.status == DeadlineStatus.RUNNING
+
+    async def reminded() -> list[Any]:
+        view = await get_case(stack.client, cid)
+        return [s for s in view.history if s.kind == "reminder"]
+
+    (reminder,) = await eventually(reminded)
+    assert reminder.data["days_left"] == 10 and reminder.data["deadline"] == "acknowledgement"
+    await advance(stack, 4)  # the 7-day reminder fires at the start of day 83 of 90
+    assert [s.data["days_left"] for s in await reminded()] == [10, 7]
+
+
+async def test_case_entered_after_its_acknowledgement_deadline_is_overdue_at_once(
+    stack: Stack,
+) -> None:
+    received = await today(stack) - timedelta(days=100)
+    case = await start(stack, "LATE-ENTRY-2", received_on=received.isoformat())
+
+    async def missed() -> CaseView | None:
+        view = await get_case(stack.client, case.case_id)
+        return view if any(s.kind == "deadline_missed" for s in view.history) else None
+
+    view = await eventually(missed)
+    assert view is not None and view.overdue and view.stage == Stage.RECEIVED
+    assert deadline(view, "acknowledgement").days_overdue == 10
+    assert deadline(view, "decision").status == DeadlineStatus.RUNNING
