@@ -161,6 +161,15 @@ def filtered_query(
     return sql, [*args, limit, offset]
 
 
+async def closed_case_state(pool: asyncpg.Pool, case_id: str) -> dict[str, Any] | None:
+    """The last state of a closed case, as the register keeps it beyond Temporal's retention."""
+    async with pool.acquire() as conn:
+        state: dict[str, Any] | None = await conn.fetchval(
+            "SELECT state FROM cases WHERE case_id = $1 AND closed", case_id
+        )
+    return state
+
+
 async def audit_trail(pool: asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:
     async with pool.acquire() as conn:
         return list(

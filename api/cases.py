@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -14,6 +15,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from activities import register
 from api.errors import (
     CaseNotFound,
     CommandRefused,
@@ -67,7 +69,11 @@ def clock_rules(settings: Settings) -> ClockRules:
 
 
 async def submit_notification(
-    client: Client, settings: Settings, notification: Notification, now: datetime | None = None
+    client: Client,
+    settings: Settings,
+    notification: Notification,
+    now: datetime | None = None,
+    pool: asyncpg.Pool | None = None,
 ) -> tuple[CaseView, bool]:
     """Start an AIA case, or return the existing one for the same notification.
 
@@ -118,6 +124,10 @@ async def submit_notification(
         attributes.append(
             SearchAttributePair(sa.LMO_ID, notification.annex_i.c_lmo_unique_identifier)
         )
+    if pool is not None and (archived := await archived_case(pool, case_id)) is not None:
+        # Closed, and perhaps gone from Temporal: never start a second case under its id.
+        _same_notification_or_conflict(archived, notification)
+        return archived, False
     created = True
     try:
         handle: WorkflowHandle = await client.start_workflow(
@@ -134,25 +144,39 @@ async def submit_notification(
         created = False
         handle = client.get_workflow_handle(case_id)
     case = await handle.query(AdvanceInformedAgreement.view)
-    if not created and (
-        case.notification_fingerprint != fingerprint(notification)
-        or (notification.received_on is not None and notification.received_on != case.received_on)
-    ):
-        raise ReferenceConflict(
-            f"reference {notification.notifier_reference} is already used by case {case_id} "
-            "for a different notification; use a new reference",
-            case_id=case_id,
-        )
+    if not created:
+        _same_notification_or_conflict(case, notification)
     return case, created
 
 
-async def get_case(client: Client, case_id: str) -> CaseView:
+def _same_notification_or_conflict(case: CaseView, notification: Notification) -> None:
+    if case.notification_fingerprint != fingerprint(notification) or (
+        notification.received_on is not None and notification.received_on != case.received_on
+    ):
+        raise ReferenceConflict(
+            f"reference {notification.notifier_reference} is already used by case "
+            f"{case.case_id} for a different notification; use a new reference",
+            case_id=case.case_id,
+        )
+
+
+async def get_case(client: Client, case_id: str, pool: asyncpg.Pool | None = None) -> CaseView:
+    """The case, live from its workflow; a closed case whose workflow Temporal no longer keeps
+    (past the namespace's retention) is read from the register, which keeps it for good."""
     try:
         return await client.get_workflow_handle(case_id).query(AdvanceInformedAgreement.view)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
+            archived = await archived_case(pool, case_id) if pool is not None else None
+            if archived is not None:
+                return archived
             raise CaseNotFound(f"no case {case_id}") from err
         raise
+
+
+async def archived_case(pool: asyncpg.Pool, case_id: str) -> CaseView | None:
+    state = await register.closed_case_state(pool, case_id)
+    return CaseView.model_validate(state) if state is not None else None
 
 
 AIA_WORKFLOW_TYPE = "AdvanceInformedAgreement"  # @workflow.defn(name=...) in workflows/aia.py
@@ -190,7 +214,12 @@ async def started_notification(client: Client, case_id: str) -> Notification | N
 
 
 async def run_command(
-    client: Client, case_id: str, name: str, command: Command, idempotency_key: str | None = None
+    client: Client,
+    case_id: str,
+    name: str,
+    command: Command,
+    idempotency_key: str | None = None,
+    pool: asyncpg.Pool | None = None,
 ) -> CommandResult:
     """Run one officer's or notifier's command. The idempotency key, prefixed with the command's
     name, is the Update id: the same key given twice for the same command runs it once and
@@ -208,7 +237,7 @@ async def run_command(
         if err.status == RPCStatusCode.NOT_FOUND:
             # Either no such case, or a closed one: say which.
             try:
-                case = await get_case(client, case_id)
+                case = await get_case(client, case_id, pool)
             except CaseNotFound:
                 raise CaseNotFound(f"no case {case_id}") from err
             raise CommandRefused(

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -255,6 +256,23 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The register (PostgreSQL) could not be reached: the pool is closed, the server refused or
+# dropped the connection.
+DATABASE_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError)
+
+
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("register database unavailable", error=str(exc), path=request.url.path)
+    return problem_response(
+        request,
+        503,
+        "Register unavailable",
+        "the case register (database) is unavailable; nothing was changed; retry later",
+        "service-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _on_unexpected(request: Request, exc: BaseException) -> JSONResponse:
     correlation_id = uuid.uuid4().hex
     log.error(
@@ -342,6 +360,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RPCError, _on_rpc)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _on_rpc)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _on_database)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)
 

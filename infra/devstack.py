@@ -349,6 +349,7 @@ class DevStack:
             f"ports {self.ports.temporal} and {self.ports.ui}",
         )
         self.ensure_search_attributes()
+        self.ensure_retention()
         note(
             f"Temporal ready on {self.address} (namespace {self.settings.temporal_namespace}), "
             f"{len(self.attributes)} custom search attributes, data in {db_file}"
@@ -394,6 +395,13 @@ class DevStack:
                     f"search attribute {key.name} is {registered.get(key.name)}, expected {want};"
                     f" remove {self.state / 'temporal'} to start from a fresh Temporal database"
                 )
+
+    def ensure_retention(self) -> None:
+        """The dev server keeps closed workflows for 24 hours; cases take longer than that to
+        look back on. Keep them for ten years (the register keeps them regardless)."""
+        result = self.temporal_cli("operator", "namespace", "update", "--retention", "3650d")
+        if result.returncode != 0:
+            note(f"could not extend the namespace's retention: {result.stderr.strip()}")
 
     def start_postgres(self) -> None:
         from infra.db import migrate

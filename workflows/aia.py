@@ -1154,9 +1154,11 @@ class AdvanceInformedAgreement:
                 next_deadline_on=nxt.due if nxt else None,
                 next_deadline_at=nxt.ends_at if nxt else None,
                 closed=view.closed,
-                # The history is in the audit log already; repeating it in every sync would make
-                # the workflow history grow with the square of the case's length.
-                state=view.model_dump(mode="json", exclude={"history"}),
+                # While the case runs, its history is in the audit log already: repeating it in
+                # every sync would make the workflow history grow with the square of the case's
+                # length. The last sync of a closed case keeps it, so that the register can show
+                # the whole case after Temporal's retention has removed the workflow.
+                state=view.model_dump(mode="json", exclude=set() if view.closed else {"history"}),
                 version=version,
             )
             await workflow.execute_activity(

@@ -116,6 +116,7 @@ async def submit_notification(
     principal: PrincipalDep,
     client: ClientDep,
     settings: SettingsDep,
+    pool: PoolDep,
 ) -> CaseView:
     if not principal.is_staff:
         if notification.notifier.email != principal.name:
@@ -129,7 +130,7 @@ async def submit_notification(
                 "received_on is recorded by the authority: a notifier may not state it (leave "
                 "it out; the date of receipt is the day the notification arrives)"
             )
-    case, created = await cases.submit_notification(client, settings, notification)
+    case, created = await cases.submit_notification(client, settings, notification, pool=pool)
     location = f"/v1/cases/{case.case_id}"
     if created:
         response.headers["Location"] = location
@@ -153,10 +154,11 @@ async def _run(
     name: str,
     command: Command,
     key: str | None,
+    pool: PoolDep,
 ) -> CommandResult:
     # The audit log names who really gave the command, never what the body claims.
     command = command.model_copy(update={"actor": principal.actor})
-    return await cases.run_command(client, case_id, name, command, key)
+    return await cases.run_command(client, case_id, name, command, key, pool)
 
 
 @router.post(
@@ -171,9 +173,10 @@ async def acknowledge(
     command: Acknowledge,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "acknowledge", command, key)
+    return await _run(principal, client, case_id, "acknowledge", command, key, pool)
 
 
 @router.post(
@@ -188,9 +191,10 @@ async def request_information(
     command: RequestInformation,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "request_information", command, key)
+    return await _run(principal, client, case_id, "request_information", command, key, pool)
 
 
 @router.post(
@@ -205,9 +209,10 @@ async def record_information_received(
     command: RecordInformationReceived,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "record_information_received", command, key)
+    return await _run(principal, client, case_id, "record_information_received", command, key, pool)
 
 
 @router.post(
@@ -222,9 +227,10 @@ async def extend(
     command: Extend,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "extend", command, key)
+    return await _run(principal, client, case_id, "extend", command, key, pool)
 
 
 @router.post(
@@ -239,9 +245,10 @@ async def record_risk_assessment(
     command: RiskAssessment,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "record_risk_assessment", command, key)
+    return await _run(principal, client, case_id, "record_risk_assessment", command, key, pool)
 
 
 @router.post(
@@ -256,9 +263,10 @@ async def decide(
     command: Decide,
     principal: StaffDep,
     client: ClientDep,
+    pool: PoolDep,
     key: IdempotencyKey = None,
 ) -> CommandResult:
-    return await _run(principal, client, case_id, "decide", command, key)
+    return await _run(principal, client, case_id, "decide", command, key, pool)
 
 
 @router.post(
@@ -280,4 +288,4 @@ async def withdraw(
     key: IdempotencyKey = None,
 ) -> CommandResult:
     await ensure_case_access(principal, case_id, client, pool)
-    return await _run(principal, client, case_id, "withdraw", command, key)
+    return await _run(principal, client, case_id, "withdraw", command, key, pool)

@@ -88,7 +88,7 @@ async def read_case(
     case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep
 ) -> CaseView:
     await ensure_case_access(principal, case_id, client, pool)
-    return await cases.get_case(client, case_id)
+    return await cases.get_case(client, case_id, pool)
 
 
 @router.get(

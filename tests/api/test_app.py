@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.problems import PROBLEM_JSON
+from infra import db
 from infra.settings import Settings
 from tests.api.conftest import assert_problem, notification_body
 from tests.support.temporal import Stack, _binary
@@ -39,9 +41,9 @@ ROUTES = {
 }
 
 
-def _app(client: Client) -> FastAPI:
-    # No database: the routes these tests call never reach it.
-    app = create_app(Settings(environment="test"), client=client, pool=object())  # type: ignore[arg-type]
+def _app(client: Client, pool: asyncpg.Pool | None = None) -> FastAPI:
+    # Without a pool: the routes those tests call never reach the database.
+    app = create_app(Settings(environment="test"), client=client, pool=pool or object())  # type: ignore[arg-type]
 
     @app.get("/boom")
     async def boom() -> None:
@@ -60,7 +62,7 @@ async def offline() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture
-async def temporal_down() -> AsyncIterator[httpx.AsyncClient]:
+async def temporal_down(db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     """The app with a client that was connected to a Temporal server which then went away."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server")
@@ -71,9 +73,23 @@ async def temporal_down() -> AsyncIterator[httpx.AsyncClient]:
         retry_config=RetryConfig(max_retries=1),
     )
     await env.shutdown()
-    transport = httpx.ASGITransport(app=_app(client), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=_app(client, db_pool), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+async def test_register_database_unavailable_is_503(pg_url: str, stack: Stack) -> None:
+    pool = await db.create_pool(pg_url)
+    await pool.close()  # as if the database had gone away
+    app = create_app(stack.settings, client=stack.client, pool=pool)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        for r in [
+            await http.get("/v1/cases"),
+            await http.post("/v1/aia/notifications", json=notification_body()),
+        ]:
+            problem = assert_problem(r, 503)
+            assert "nothing was changed" in problem["detail"]
 
 
 async def test_openapi_lists_every_route_with_problem_responses(
