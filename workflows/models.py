@@ -30,8 +30,8 @@ NotifierReference = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
     Field(
         description="The notifier's own reference for this notification: letters, digits, "
-        "'.', '_' and '-', at most 64 characters. Resubmitting the same reference returns the "
-        "same case.",
+        "'.', '_' and '-', at most 64 characters, not case-sensitive (ACME-1 and acme-1 are the "
+        "same reference). Resubmitting the same notification under it returns the same case.",
         examples=["ACME-2027-001"],
     ),
 ]
