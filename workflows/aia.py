@@ -313,8 +313,7 @@ class AdvanceInformedAgreement:
                     requested_on=request.requested_on, received_on=cmd.received_on
                 )
                 try:
-                    self._compute(DECISION_DAYS, self._start.received_on, "receipt", stops,
-                                  self._extensions())  # fmt: skip
+                    self._decision_clock(stops)
                 except clock.ClockError as err:
                     raise invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
 
@@ -501,42 +500,32 @@ class AdvanceInformedAgreement:
     def _route_b(self) -> bool:
         return self._st.ack is not None and self._st.ack.consent_route == "proceed_without_consent"
 
-    def _stops(self, extra: InformationRequestView | None = None) -> list[clock.Stop]:
-        requests = [r for r in self._st.requests if r.counted] + ([extra] if extra else [])
+    def _stops(self) -> list[clock.Stop]:
+        """Art 10(3)(c): the waits that stop the decision clock (requests made in time)."""
         return [
-            clock.Stop(requested_on=r.requested_on, received_on=r.received_on) for r in requests
+            clock.Stop(requested_on=r.requested_on, received_on=r.received_on)
+            for r in self._st.requests
+            if r.counted
         ]
 
     def _decision_deadline(self) -> clock.Deadline | None:
         if self._route_b:
             return None  # Art 10(3) concerns decisions under 10(2)(a)
-        return self._compute(
-            DECISION_DAYS,
-            self._start.received_on,
-            "receipt",
-            self._stops(),
-            self._extensions(),
-        )
+        return self._decision_clock(self._stops())
 
-    def _extensions(self) -> list[clock.Extension]:
-        return [
+    def _decision_clock(self, stops: list[clock.Stop]) -> clock.Deadline:
+        """Art 10(3): 270 days from receipt, with these stops and the notified extensions."""
+        extensions = [
             clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
             for e, on in self._st.extensions
         ]
+        return self._compute(DECISION_DAYS, self._start.received_on, "receipt", stops, extensions)
 
     def _stop_would_count(self, today: date) -> bool:
         if self._route_b:
             return False
         try:
-            self._compute(
-                DECISION_DAYS,
-                self._start.received_on,
-                "receipt",
-                self._stops(
-                    InformationRequestView(requested_on=today, items=[], note=None, counted=True)
-                ),
-                self._extensions(),
-            )
+            self._decision_clock([*self._stops(), clock.Stop(requested_on=today)])
         except clock.ClockError:
             return False  # requested after the deadline ran out: nothing left to stop
         return True
