@@ -2,7 +2,11 @@
 
 Templates live in ``activities/templates/{en,hu}/<template>.j2``. Each one extends the language's
 ``_layout.j2`` and fills two blocks: ``subject`` (one line, citing the article the message is sent
-under) and ``body``; the layout adds the greeting, the case facts and the closing.
+under) and ``body``; the layout adds the greeting, the case facts (each line only when its value
+is present) and the closing. Filters: ``longdate`` and ``days`` (in the letter's language),
+``cite`` (an article citation), ``party`` (a Party's country code as its name in the letter's
+language; ``party(article=True)`` in running text) and ``capfirst``; the test ``present``
+(defined, and neither None nor empty).
 
 Nothing is sent twice: the message's row in ``outgoing_messages`` (keyed by ``message_key``) is
 locked for the duration of the SMTP transaction, and once it says ``sent`` the recorded evidence
@@ -14,9 +18,11 @@ Message-ID and is recognisable as the same message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import policy
@@ -31,6 +37,7 @@ import aiosmtplib
 import asyncpg
 import jinja2
 import structlog
+from babel import Locale
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -53,6 +60,9 @@ TEMPLATES = (
     "bch_validation_failed",
     "bch_publication_waiting",
     "bch_publication_outcome",
+    "review_decision_changed",
+    "review_request_received",
+    "review_answer",
 )
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -167,6 +177,62 @@ def _cite(ctx: jinja2.runtime.Context, value: Any) -> str:
     return f"Article {article}" + "".join(f"({p})" for p in parts)
 
 
+# CLDR territories that are no Party's country code; like an unknown code, printed as given.
+_NOT_A_COUNTRY = frozenset({"EZ", "QO", "UN", "XA", "XB", "ZZ"})
+# CLDR names a territory bare, as in a list ("United States", "Egyesült Királyság"); in running
+# text these take the definite article ("of the United States", "az Egyesült Királyság felől").
+_WITH_ARTICLE = {
+    "en": frozenset(
+        "AE AX BQ BS CC CF CK DO EU FK FO GB GM GS HM IC IM IO KM KY MH MP MV NL PH PN PS SB SC "
+        "TC TF UM US VG VI".split()
+    ),
+    "hu": frozenset(
+        "AC AE AX BQ BS BV CC CF CK CP CV CX DO EU FK FO GB GS HM IC IM IO KM KY MH MP MV NF PH "
+        "PN PS SB SC TC TF US VA VG VI ZA".split()
+    ),
+}
+_HU_VOWELS = "aáeéiíoóöőuúüűå"  # "az" before these (Åland is read "Óland")
+
+
+@functools.lru_cache(maxsize=8)
+def _territories(language: str) -> Mapping[str, str]:
+    return Locale.parse(language).territories
+
+
+@jinja2.pass_context
+def _party(ctx: jinja2.runtime.Context, value: Any, article: bool = False) -> str:
+    """A Party's ISO 3166-1 alpha-2 code → its name in the letter's language ("HU" → "Hungary",
+    "Magyarország"); ``article=True`` adds the definite article where running text needs one
+    ("the United States", "az Egyesült Államok"). An unknown code is printed as it is."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined: raises UndefinedError naming the variable
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a Party's country code, got {value!r}")
+    language = ctx["language"]
+    code = value.strip().upper()
+    name = None if code in _NOT_A_COUNTRY else _territories(language).get(code)
+    if name is None or len(code) != 2:
+        return value
+    if not article or code not in _WITH_ARTICLE[language]:
+        return name
+    if language == "hu":
+        return f"az {name}" if name[:1].lower() in _HU_VOWELS else f"a {name}"
+    return f"the {name}"
+
+
+def _capfirst(value: Any) -> str:
+    """The first letter in upper case, the rest untouched (unlike ``capitalize``)."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
+def _present(value: Any) -> bool:
+    """``{% if x is present %}``: defined, not None, not empty (StrictUndefined refuses bool())."""
+    if isinstance(value, jinja2.Undefined) or value is None:
+        return False
+    return not (isinstance(value, str | list | tuple | dict) and len(value) == 0)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("activities", "templates"),
@@ -175,7 +241,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,  # plain-text mail
     )
-    env.filters.update(longdate=_longdate, days=_days, cite=_cite)
+    env.filters.update(longdate=_longdate, days=_days, cite=_cite, party=_party, capfirst=_capfirst)
+    env.tests["present"] = _present
     return env
 
 

@@ -34,6 +34,9 @@ stop was requested or an extension notified. On one calendar date the order is:
 
 So an extension and a request made on the same day are both judged against the deadline that
 includes that day's received information, and the request also against that day's extensions.
+
+Every deadline is explained twice, in English (``explanation``) and in Hungarian
+(``explanation_hu``), with the same figures and ISO dates; error messages stay English.
 """
 
 from __future__ import annotations
@@ -63,6 +66,23 @@ __all__ = [
 ]
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAYS_HU = ("hétfő", "kedd", "szerda", "csütörtök", "péntek", "szombat", "vasárnap")
+# Hungarian names of the start events the procedures use; another label falls back to itself.
+_START_LABELS_HU: Mapping[str, str] = MappingProxyType(
+    {
+        "receipt": "kézhezvétel",
+        "acknowledgement": "visszaigazolás",
+        "the decision change": "a döntés módosítása",
+        "the request for review": "a felülvizsgálati kérelem kézhezvétele",
+    }
+)
+# The suffix "on day N" takes after a date in Hungarian ("elsején", "másodikán", "tizedikén"):
+# it follows how the ordinal day is pronounced, so it is listed, not derived.
+_ON_DAY_HU = (
+    "jén án án én én án én án én én "  # 1-10
+    "én én án én én án én án én án "  # 11-20
+    "én én án én én án én án én án én"  # 21-31
+).split()
 _ONE_DAY = timedelta(days=1)
 
 
@@ -139,6 +159,8 @@ class Deadline(BaseModel):
     remaining_days: int | None
     """While stopped: unrolled deadline without the open stop minus ``stopped_since`` (>= 0)."""
     explanation: str
+    explanation_hu: str
+    """The same explanation in Hungarian: same figures, same ISO dates, the due date last."""
 
 
 # --------------------------------------------------------------------------- time zones
@@ -204,37 +226,49 @@ class _Calendar:
     """Non-working days of one year in one country, with the reason each one is closed."""
 
     closed: Mapping[date, str]
+    closed_hu: Mapping[date, str]
+    """The same days, the reasons in Hungarian (holiday names as the calendar gives them)."""
 
 
 @functools.lru_cache(maxsize=256)
 def _calendar(country: str, year: int) -> _Calendar:
     import holidays  # lazy: a heavy import, needed only for roll-forward and is_working_day
 
+    years = (year - 1, year, year + 1)  # neighbours too: a holiday observed across New Year
     try:
-        # Neighbouring years too, so a holiday observed across New Year is not missed.
-        calendar = holidays.country_holidays(country, years=(year - 1, year, year + 1))
-        if "en_US" in calendar.supported_languages:  # English names, whatever the locale
-            calendar = holidays.country_holidays(
-                country, years=(year - 1, year, year + 1), language="en_US"
-            )
+        calendar = holidays.country_holidays(country, years=years)
+        # English and Hungarian holiday names where the calendar has them, whatever the
+        # process locale (which the package otherwise follows); else the calendar's own language.
+        names_hu = calendar
+        language_hu = "hu" if "hu" in calendar.supported_languages else calendar.default_language
+        if language_hu:
+            names_hu = holidays.country_holidays(country, years=years, language=language_hu)
+        if "en_US" in calendar.supported_languages:
+            calendar = holidays.country_holidays(country, years=years, language="en_US")
     except NotImplementedError as exc:
         raise ClockError(
             f"no holiday calendar for {country!r} in the holidays package; "
             "holiday_country must be a supported country code such as 'HU'"
         ) from exc
     closed: dict[date, str] = {}
+    closed_hu: dict[date, str] = {}
     day = date(year, 1, 1)
     while day.year == year:
         # The calendar's own weekend and its weekend working days (e.g. Hungary's
         # transferred working Saturdays) decide, not a fixed Monday-Friday week.
         if not calendar.is_working_day(day):
-            name = calendar.get(day)
-            weekday = _WEEKDAYS[day.weekday()]
+            name, name_hu = calendar.get(day), names_hu.get(day)
+            weekday, weekday_hu = _WEEKDAYS[day.weekday()], _WEEKDAYS_HU[day.weekday()]
             closed[day] = (
                 f"{weekday}, public holiday: {name}" if name else f"{weekday}, not a working day"
             )
+            closed_hu[day] = (
+                f"{weekday_hu}, munkaszüneti nap: {name_hu}"
+                if name_hu
+                else f"{weekday_hu}, nem munkanap"
+            )
         day += _ONE_DAY
-    return _Calendar(closed=MappingProxyType(closed))
+    return _Calendar(closed=MappingProxyType(closed), closed_hu=MappingProxyType(closed_hu))
 
 
 def is_working_day(day: date, rules: CountingRules) -> bool:
@@ -251,6 +285,11 @@ def is_working_day(day: date, rules: CountingRules) -> bool:
 def _closed_reason(day: date, rules: CountingRules) -> str:
     closed = _calendar(rules.holiday_country, day.year).closed
     return closed.get(day, _WEEKDAYS[day.weekday()])
+
+
+def _closed_reason_hu(day: date, rules: CountingRules) -> str:
+    closed = _calendar(rules.holiday_country, day.year).closed_hu
+    return closed.get(day, _WEEKDAYS_HU[day.weekday()])
 
 
 def _roll_forward(day: date, rules: CountingRules) -> date:
@@ -277,6 +316,28 @@ def _days(n: int) -> str:
 
 def _remain(n: int) -> str:
     return "1 day remains" if n == 1 else f"{n} days remain"
+
+
+# Hungarian keeps the noun singular after a numeral ("1 nap", "270 nap"), and the texts are
+# built so that no suffix falls on a start label (any noun phrase, or an English fallback):
+# only dates take a suffix, and theirs is listed in _ON_DAY_HU.
+
+
+def _on_hu(day: date) -> str:
+    """``day`` as the time of an event: "2027-03-01-jén", "2027-03-13-án", "2027-03-10-én"."""
+    return f"{day.isoformat()}-{_ON_DAY_HU[day.day - 1]}"
+
+
+def _the_on_hu(day: date) -> str:
+    """The same with its article: "a 2027-03-01-jén" ("az" before a year read "ezer..."/"öt...")."""
+    return f"{'az' if day.isoformat()[0] in '15' else 'a'} {_on_hu(day)}"
+
+
+def _with_article_hu(label: str) -> str:
+    """The label with the Hungarian definite article ("a kézhezvétel", "az értesítés")."""
+    if label.lower().startswith(("a ", "az ")):
+        return label
+    return f"az {label}" if label[:1].lower() in "aáeéiíoóöőuúüű" else f"a {label}"
 
 
 def describe_period(period_days: int, start_label: str, rules: CountingRules) -> str:
@@ -307,21 +368,37 @@ class _Term:
     rank: int  # 0 = extension, 1 = stop: on one anchor date, an extension is processed first
     index: int
     text: str
+    text_hu: str
 
 
 class _Explainer:
     def __init__(
-        self, period_days: int, start: date, start_label: str, rules: CountingRules
+        self,
+        period_days: int,
+        start: date,
+        start_label: str,
+        label_hu: str,
+        rules: CountingRules,
     ) -> None:
         head = f"{_days(period_days)} from {start_label} {start.isoformat()}"
+        the_label = _with_article_hu(label_hu)
+        head_hu = f"{period_days} nap {the_label} napjától ({start.isoformat()}) számítva"
         if rules.day_of_event_is_day_one:
             head += f" (day of {start_label} counted as day 1)"
+            head_hu += f" ({the_label} napja az 1. nap)"
         self.head = head
+        self.head_hu = head_hu
         self.rules = rules
 
+    @staticmethod
+    def _ordered(terms: Sequence[_Term]) -> list[_Term]:
+        return sorted(terms, key=lambda t: (t.anchor, t.rank, t.index))
+
     def terms(self, terms: Sequence[_Term]) -> str:
-        ordered = sorted(terms, key=lambda t: (t.anchor, t.rank, t.index))
-        return ", ".join([self.head, *(t.text for t in ordered)])
+        return ", ".join([self.head, *(t.text for t in self._ordered(terms))])
+
+    def terms_hu(self, terms: Sequence[_Term]) -> str:
+        return ", ".join([self.head_hu, *(t.text_hu for t in self._ordered(terms))])
 
     def last_day(self, terms: Sequence[_Term], unrolled: date) -> str:
         text = f"{self.terms(terms)} = {unrolled.isoformat()}"
@@ -333,6 +410,28 @@ class _Explainer:
             )
         return text
 
+    def last_day_hu(self, terms: Sequence[_Term], unrolled: date) -> str:
+        text = f"{self.terms_hu(terms)} = {unrolled.isoformat()}"
+        rolled = _roll_forward(unrolled, self.rules)
+        if rolled != unrolled:
+            text += (
+                f" ({_closed_reason_hu(unrolled, self.rules)}), "
+                f"ezért a következő munkanapra tolódik: {rolled.isoformat()}"
+            )
+        return text
+
+    def stopped(self, terms: Sequence[_Term], since: date, remaining: int) -> str:
+        return (
+            f"{self.terms(terms)}; clock stopped since {since.isoformat()} "
+            f"waiting for requested information: {_remain(remaining)}"
+        )
+
+    def stopped_hu(self, terms: Sequence[_Term], since: date, remaining: int) -> str:
+        return (
+            f"{self.terms_hu(terms)}; a határidő folyása {_the_on_hu(since)} kért információ "
+            f"beérkezéséig szünetel: {remaining} nap van hátra"
+        )
+
 
 # --------------------------------------------------------------------------- the clock
 
@@ -343,6 +442,12 @@ def _stop_text(stop: Stop) -> str:
         f"information requested {stop.requested_on.isoformat()} "
         f"and received {stop.received_on.isoformat()}"
     )
+
+
+def _stop_text_hu(stop: Stop) -> str:
+    assert stop.received_on is not None
+    requested, received = _the_on_hu(stop.requested_on), _on_hu(stop.received_on)
+    return f"{requested} kért és {received} beérkezett információra"
 
 
 def _check_stops(stops: Sequence[Stop], start: date, start_label: str) -> None:
@@ -414,11 +519,15 @@ def compute_deadline(
     rules: CountingRules,
     stops: Sequence[Stop] = (),
     extensions: Sequence[Extension] = (),
+    start_label_hu: str | None = None,
 ) -> Deadline:
     """Derive a deadline from its start, period, stops (Art 10(3)(c)) and extensions (10(3)(d)).
 
     ``start`` is the calendar date of the event in the authority's time zone (use
-    :func:`local_date` for an instant). Stops and extensions may come in any order. Raises
+    :func:`local_date` for an instant). ``start_label_hu`` names the event in Hungarian for
+    ``explanation_hu``, as a noun phrase with or without its article ("kézhezvétel", "a döntés
+    módosítása"); when it is ``None`` the built-in name of ``start_label`` is used, or
+    ``start_label`` itself if there is none. Stops and extensions may come in any order. Raises
     :class:`ClockError` for an impossible sequence of events: a non-positive period, a stop or
     extension before the start, information received before it was requested, overlapping
     stops or more than one open stop, an extension of no days, or a stop requested or an
@@ -455,7 +564,12 @@ def compute_deadline(
         events.append((extension.notified_on, 1, j, 0, "extension"))
     events.sort(key=lambda e: e[:4])
 
-    explainer = _Explainer(period_days, start, start_label, rules)
+    label_hu = (
+        start_label_hu
+        if start_label_hu is not None
+        else _START_LABELS_HU.get(start_label, start_label)
+    )
+    explainer = _Explainer(period_days, start, start_label, label_hu, rules)
     unrolled = base_due  # the last day counted from every event replayed so far, unrolled
     terms: list[_Term] = []
     open_stop: Stop | None = None
@@ -475,6 +589,7 @@ def compute_deadline(
                     rank=1,
                     index=index,
                     text=f"+{_days(waited)} waiting for {_stop_text(stop)}",
+                    text_hu=f"+{waited} nap várakozás {_stop_text_hu(stop)}",
                 )
             )
             open_stop = None
@@ -499,6 +614,7 @@ def compute_deadline(
                     rank=0,
                     index=index,
                     text=f"+{_days(extension.days)} extension notified {when.isoformat()}",
+                    text_hu=f"+{extension.days} nap {_the_on_hu(when)} közölt hosszabbítás alapján",
                 )
             )
         else:  # request
@@ -528,11 +644,6 @@ def compute_deadline(
     if open_stop is not None:
         remaining = (unrolled - open_stop.requested_on).days
         assert remaining >= 0  # requests after the unrolled last day are refused above
-        explanation = (
-            f"{explainer.terms(terms)}; clock stopped since "
-            f"{open_stop.requested_on.isoformat()} waiting for requested information: "
-            f"{_remain(remaining)}"
-        )
         return Deadline(
             period_days=period_days,
             start=start,
@@ -544,7 +655,8 @@ def compute_deadline(
             rolled_forward_from=None,
             stopped_since=open_stop.requested_on,
             remaining_days=remaining,
-            explanation=explanation,
+            explanation=explainer.stopped(terms, open_stop.requested_on, remaining),
+            explanation_hu=explainer.stopped_hu(terms, open_stop.requested_on, remaining),
         )
 
     due = _roll_forward(unrolled, rules)
@@ -560,4 +672,5 @@ def compute_deadline(
         stopped_since=None,
         remaining_days=None,
         explanation=explainer.last_day(terms, unrolled),
+        explanation_hu=explainer.last_day_hu(terms, unrolled),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from activities.email import (
 )
 from infra.settings import Settings
 from infra.smtp_sink import SmtpSink
+from workflows.clock import CountingRules, compute_deadline
 
 NOTIFIER = "regulatory@acme-seeds.example"
 
@@ -37,7 +39,35 @@ COMMON: dict[str, Any] = {
     "received_on": "2027-01-10",
 }
 
-# The context keys the workflow passes for each template (on top of COMMON), with realistic values.
+# What every letter of the review of decisions (CP Art 12) carries instead: no notification facts.
+REVIEW_COMMON: dict[str, Any] = {
+    "case_id": "REV-HU-2028-0003",
+    "authority_name": "Géntechnológiai Hatóság",
+    "party_of_import": "HU",
+    "lmo_name": "Maize MON-ØØ81Ø-6",
+    "lmo_id": "MON-ØØ81Ø-6",
+    "recipient_name": "Acme Seeds B.V.",
+}
+
+# The facts the layouts print only when they are present.
+LAYOUT_OPTIONAL = {
+    "notifier_name",
+    "notifier_reference",
+    "lmo_id",
+    "party_of_export",
+    "received_on",
+}
+
+# Art 12(3): 90 days from the request for review, explained by the statutory clock.
+REVIEW_ANSWER_DUE = compute_deadline(
+    period_days=90,
+    start=date(2028, 1, 10),
+    start_label="the request for review",
+    rules=CountingRules(),
+)
+
+# The context keys the workflow passes for each template (on top of COMMON or REVIEW_COMMON),
+# with realistic values.
 CONTEXTS: dict[str, dict[str, Any]] = {
     "aia_acknowledgement": {
         "acknowledged_on": "2027-02-15",
@@ -119,6 +149,33 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "outcome": "published",
         "public_id": "bch-dec-hu-100001-1",
     },
+    # the review of decisions, CP Art 12
+    "review_decision_changed": {
+        "decision_case_id": "AIA-HU-2027-0042",
+        "changed_on": "2028-03-01",
+        "new_result": "approval_with_conditions",
+        "conditions": ["Post-release monitoring for five seasons", "Isolation distance 400 m"],
+        "reasons": "Outcrossing at 200 m can no longer be ruled out; the conditions are tightened.",
+        "new_information": "A 2027 field study found outcrossing with wild relatives at 300 m.",
+        "risk_assessment_required": True,
+        "inform_due": "2028-03-31",
+    },
+    "review_request_received": {
+        "requested_on": "2028-01-10",
+        "grounds": "change_in_circumstances",
+        "answer_due": "2028-04-09",
+        "answer_due_explanation": REVIEW_ANSWER_DUE.explanation,
+    },
+    "review_answer": {
+        "requested_on": "2028-01-10",
+        "grounds": "additional_information",
+        "answered_on": "2028-03-20",
+        "outcome": "decision_changed",
+        "reasons": "The new study changes the outcome of the risk assessment.",
+        "new_result": "prohibition",
+        "conditions": [],
+        "risk_assessment_required": False,
+    },
 }
 
 ARTICLE_IN_SUBJECT = {
@@ -135,6 +192,9 @@ ARTICLE_IN_SUBJECT = {
         "bch_validation_failed": "Article 10(3)",
         "bch_publication_waiting": "Article 20",
         "bch_publication_outcome": "Article 10(3)",
+        "review_decision_changed": "Article 12(1)",
+        "review_request_received": "Article 12(2)",
+        "review_answer": "Article 12(3)",
     },
     "hu": {
         "aia_acknowledgement": "9. cikk",
@@ -149,12 +209,19 @@ ARTICLE_IN_SUBJECT = {
         "bch_validation_failed": "10. cikk (3) bekezdés",
         "bch_publication_waiting": "20. cikk",
         "bch_publication_outcome": "10. cikk (3) bekezdés",
+        "review_decision_changed": "12. cikk (1) bekezdés",
+        "review_request_received": "12. cikk (2) bekezdés",
+        "review_answer": "12. cikk (3) bekezdés",
     },
 }
 
 
+def common(template: str) -> dict[str, Any]:
+    return REVIEW_COMMON if template.startswith("review_") else COMMON
+
+
 def context(template: str, **overrides: Any) -> dict[str, Any]:
-    return {**COMMON, **CONTEXTS[template], **overrides}
+    return {**common(template), **CONTEXTS[template], **overrides}
 
 
 def settings_for(sink: SmtpSink, **overrides: Any) -> Settings:
@@ -196,17 +263,26 @@ async def row(pool: asyncpg.Pool, key: str) -> asyncpg.Record:
 @pytest.mark.parametrize("language", ["en", "hu"])
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_template_renders_with_its_documented_context(template: str, language: str) -> None:
-    rendered = render_email(template, language, context(template))
+    ctx = context(template)
+    rendered = render_email(template, language, ctx)
 
     assert ARTICLE_IN_SUBJECT[language][template] in rendered.subject
-    assert COMMON["case_id"] in rendered.subject
+    assert ctx["case_id"] in rendered.subject
     assert "\n" not in rendered.subject
-    assert COMMON["case_id"] in rendered.body
+    assert ctx["case_id"] in rendered.body
     assert "None" not in rendered.subject + rendered.body
     assert "{{" not in rendered.body and "{%" not in rendered.body
-    if not template.startswith("bch_"):  # those go to officers about a record, not a notifier
+    if "received_on" in ctx and not template.startswith("bch_"):  # bch_: officers, a record
         received_on = "2027. január 10." if language == "hu" else "10 January 2027"
         assert received_on in rendered.body
+    if template.startswith("review_"):  # addressed by name, with no AIA notification facts
+        greeting = "Tisztelt Acme Seeds B.V.!" if language == "hu" else "Dear Acme Seeds B.V.,"
+        assert rendered.body.startswith(greeting + "\n")
+        for fact in ("Notifier:", "Bejelentő:", "Party of export", "Exportáló", "received on"):
+            assert fact not in rendered.body
+        assert (
+            "Importáló Részes Fél: Magyarország" if language == "hu" else "Party of import: Hungary"
+        ) in rendered.body
 
 
 @pytest.mark.parametrize("language", ["en", "hu"])
@@ -219,9 +295,11 @@ def test_templates_use_only_the_documented_context_keys(template: str, language:
     name: str | None = f"{language}/{template}.j2"
     while name is not None:  # the template and every layout it extends
         ast = _ENV.parse(_ENV.loader.get_source(_ENV, name)[0])
-        used |= jinja2.meta.find_undeclared_variables(ast)
+        found = jinja2.meta.find_undeclared_variables(ast)
+        is_layout = name.partition("/")[2].startswith("_")
+        used |= found - LAYOUT_OPTIONAL if is_layout else found
         name = next(iter(jinja2.meta.find_referenced_templates(ast)), None)
-    assert used - {"language"} <= set(COMMON) | set(CONTEXTS[template])
+    assert used - {"language"} <= set(common(template)) | set(CONTEXTS[template])
 
 
 @pytest.mark.parametrize(
@@ -282,6 +360,200 @@ def test_template_variants(
         for phrase in expected:
             assert phrase in text, (language, phrase)
         assert "None" not in text
+
+
+def test_a_hungarian_letter_names_the_party_in_hungarian() -> None:
+    body = render_email("aia_decision", "hu", context("aia_decision")).body
+    assert "Géntechnológiai Hatóság, Magyarország illetékes\nnemzeti hatósága" in body
+    assert "\nMagyarország illetékes nemzeti hatósága a Biológiai Biztonságról" in body
+    assert "Exportáló Részes Fél: Hollandia; importáló Részes Fél: Magyarország" in body
+    assert "nem akadályozta meg Magyarország hatóságát" in body
+    assert "HU illetékes" not in body and "HU hatóságát" not in body and ": NL" not in body
+
+
+def test_an_english_letter_names_the_party_in_english() -> None:
+    body = render_email("aia_decision", "en", context("aia_decision")).body
+    assert "the competent national authority of Hungary, has taken" in body
+    assert "Competent national authority of Hungary under the Cartagena Protocol" in body
+    assert "Party of export: Netherlands; Party of import: Hungary" in body
+    assert "prevented Hungary from taking this decision" in body
+    assert " HU" not in body and " NL" not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "the competent national authority of\nthe United Kingdom, acknowledges",
+                'organism "Maize MON-ØØ81Ø-6" from the United States.',
+                "Party of export: United States; Party of import: United Kingdom",
+                "Competent national authority of the United Kingdom under",
+            ],
+        ),
+        (
+            "hu",
+            [
+                "Géntechnológiai Hatóság, az Egyesült Királyság illetékes nemzeti hatósága",
+                "szervezet az Egyesült Államok felől történő",
+                "Exportáló Részes Fél: Egyesült Államok; importáló Részes Fél: Egyesült Királyság",
+                "\nAz Egyesült Királyság illetékes nemzeti hatósága a Biológiai",
+            ],
+        ),
+    ],
+)
+def test_party_names_take_the_article_running_text_needs(
+    language: str, expected: list[str]
+) -> None:
+    ctx = context("aia_acknowledgement", party_of_import="GB", party_of_export="US")
+    body = render_email("aia_acknowledgement", language, ctx).body
+    for phrase in expected:
+        assert phrase in body, phrase
+
+
+def test_an_unknown_party_code_is_printed_as_it_is() -> None:
+    for language in ("en", "hu"):
+        ctx = context("aia_decision", party_of_export="QQ")
+        assert "QQ; " in render_email("aia_decision", language, ctx).body
+
+
+def test_review_letters_without_optional_facts() -> None:
+    ctx = context(
+        "review_decision_changed", lmo_id=None, decision_case_id=None, new_information=None
+    )
+    for language in ("en", "hu"):
+        body = render_email("review_decision_changed", language, ctx).body
+        assert "AIA-HU-2027-0042" not in body and "None" not in body
+        assert "identifier" not in body and "azonosító" not in body
+        assert "\n\nReasons for the decision" in body or "\n\nA döntés indokai" in body
+
+
+@pytest.mark.parametrize(
+    ("template", "overrides", "expected_en", "expected_hu"),
+    [
+        (
+            "review_decision_changed",
+            {},
+            [
+                "it has reviewed and changed its decision of case AIA-HU-2027-0042",
+                "approved subject to the following conditions:\n  1. Post-release monitoring",
+                "New scientific information on which the change is based: A 2027 field study",
+                "Reasons for the decision (Article 12(1)): Outcrossing",
+                "Subsequent imports: under Article 12(4), Hungary requires a risk\nassessment",
+                "to be informed of the change within thirty\ndays, that is by 31 March 2028.",
+                "Living modified organism: Maize MON-ØØ81Ø-6 (unique identifier MON-ØØ81Ø-6)",
+            ],
+            [
+                "12. cikkének („A döntések felülvizsgálata”) (1) bekezdése alapján",
+                "döntését (ügyszám: AIA-HU-2027-0042).",
+                "az alábbi feltételekkel hagyja jóvá:\n  1. Post-release monitoring",
+                "A döntés indokai (12. cikk (1) bekezdés): Outcrossing",
+                "a 12. cikk (4) bekezdése alapján Magyarország\nennek az élő, módosított "
+                "szervezetnek az újabb importálását megelőzően kockázatbecslést kér.",
+                "A határidő utolsó napja:\n2028. március 31.",
+                "Élő, módosított szervezet: Maize MON-ØØ81Ø-6 (egyedi azonosító: MON-ØØ81Ø-6)",
+            ],
+        ),
+        (
+            "review_decision_changed",
+            {"new_result": "prohibition", "conditions": [], "risk_assessment_required": False},
+            ["The decision as changed: the import is prohibited."],
+            ["A módosított döntés: az importálást megtiltja."],
+        ),
+        (
+            "review_request_received",
+            {},
+            [
+                "Acknowledgement of a request for review of a decision",
+                "Date of the request: 10 January 2028.",
+                "change in circumstances has occurred that may influence the outcome of the risk",
+                "(Article 12(2)(a))",
+                "within ninety days",
+                "Answer due by: 9 April 2028.",
+                "How the date is computed: 90 days from the request for review 2028-01-10 "
+                "= 2028-04-09",
+            ],
+            [
+                "A döntés felülvizsgálata iránti kérelem átvételének visszaigazolása",
+                "A kérelem kelte: 2028. január 10.",
+                "(12. cikk (2) bekezdés a) pont)",
+                "kilencven napon belül írásban válaszol",
+                "A válasz határideje: 2028. április 9.",
+            ],
+        ),
+        (
+            "review_request_received",
+            {"grounds": "additional_information"},
+            ["scientific or technical information has become available\n    (Article 12(2)(b))"],
+            ["műszaki információk váltak elérhetővé\n   (12. cikk (2) bekezdés b) pont)"],
+        ),
+        (
+            "review_answer",
+            {},
+            [
+                "Answer to the request for review: decision changed (Cartagena Protocol, "
+                "Article 12(3))",
+                "Answer: the decision is changed.\nThe decision as changed: the import is "
+                "prohibited.",
+                "Reasons for the decision (Article 12(3)): The new study",
+                "Date of this answer: 20 March 2028.",
+                "made available to the Biosafety Clearing-House\n(Article 20(3)(d))",
+            ],
+            [
+                "Válasz a döntés felülvizsgálata iránti kérelemre: a döntés módosítása",
+                "Válasz: a döntés módosul.\nA módosított döntés: az importálást megtiltja.",
+                "A döntés indokai (12. cikk (3) bekezdés): The new study",
+                "A válasz kelte: 2028. március 20.",
+                "(20. cikk (3) bekezdés d) pont)",
+            ],
+        ),
+        (
+            "review_answer",
+            {
+                "outcome": "decision_maintained",
+                "new_result": None,
+                "grounds": "change_in_circumstances",
+                "risk_assessment_required": True,
+            },
+            [
+                "Answer to the request for review: decision maintained",
+                "Answer: the decision is maintained.",
+                "(Article 12(2)(a))",
+                "under Article 12(4), Hungary requires a risk",
+            ],
+            [
+                "Válasz a döntés felülvizsgálata iránti kérelemre: a döntés fenntartása",
+                "Válasz: a döntés változatlanul hatályban marad.",
+                "(12. cikk (2) bekezdés a) pont)",
+                "a 12. cikk (4) bekezdése alapján Magyarország",
+            ],
+        ),
+    ],
+)
+def test_review_letters(
+    template: str, overrides: dict[str, Any], expected_en: list[str], expected_hu: list[str]
+) -> None:
+    for language, expected in (("en", expected_en), ("hu", expected_hu)):
+        rendered = render_email(template, language, context(template, **overrides))
+        text = rendered.subject + "\n" + rendered.body
+        for phrase in expected:
+            assert phrase in text, (language, phrase)
+        assert "None" not in text
+    maintained = render_email(template, "en", context(template, **overrides)).body
+    if overrides.get("outcome") == "decision_maintained":
+        assert "as changed" not in maintained and "Clearing-House" not in maintained
+
+
+def test_review_acknowledgement_explains_the_answer_date_in_hungarian() -> None:
+    ctx = context(
+        "review_request_received", answer_due_explanation=REVIEW_ANSWER_DUE.explanation_hu
+    )
+    body = render_email("review_request_received", "hu", ctx).body
+    assert (
+        "A határidő számítása: 90 nap a felülvizsgálati kérelem kézhezvétele napjától "
+        "(2028-01-10) számítva = 2028-04-09"
+    ) in body
 
 
 def test_decision_cites_article_10_6_and_21_5_where_relevant() -> None:

@@ -143,6 +143,26 @@ def test_matches_the_model(scenario: Scenario) -> None:
 
 
 @FEW
+@given(st.booleans(), st.data())
+def test_hungarian_explanation_ends_with_the_same_due_date(
+    day_one: bool, data: st.DataObject
+) -> None:
+    scenario = data.draw(scenarios(day_one=day_one, allow_open=False))
+    rules_list = (DAY_ONE, ROLL_DAY_ONE) if day_one else (DEFAULT, ROLL)
+    for rules in rules_list:
+        deadline = scenario.compute(rules)
+        assert deadline.due is not None
+        due = deadline.due.isoformat()
+        assert deadline.explanation.endswith(due) and deadline.explanation_hu.endswith(due)
+        assert deadline.explanation_hu.endswith(f"= {due}") == deadline.explanation.endswith(
+            f"= {due}"
+        )  # both say it is the counted last day, or both say it was rolled forward to it
+        assert deadline.explanation_hu.startswith(
+            f"{scenario.period_days} nap a kézhezvétel napjától ({scenario.start.isoformat()})"
+        )
+
+
+@FEW
 @given(scenarios(), st.randoms(use_true_random=False))
 def test_order_of_input_events_does_not_matter(scenario: Scenario, rnd: random.Random) -> None:
     stops, extensions = list(scenario.stops), list(scenario.extensions)
