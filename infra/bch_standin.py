@@ -4,7 +4,10 @@ It speaks the documented shape (reference/bch-api.md): token, drafts, validation
 requests (``publishNationalRecord``), published records and a minimal search index. National users
 can only *request* publication; the national focal point approves or rejects, here through the
 stand-in-only control endpoints under ``/_standin/`` (which also inject faults). State is kept in
-memory: this is a dev tool, not a register.
+memory and, given a state folder, in ``<folder>/state.json`` too (documents, drafts, publication
+requests, document numbers; written atomically after every change, read at start), so a restart
+forgets no publication request. Tokens are not kept: after a restart the BCH client's old token
+is answered 401 and it fetches a new one, as with the real BCH.
 
 Like the BCH, validation checks that references to other records (``modifiedOrganisms``,
 ``riskAssessments``, ``amendedRecords``) point to existing records of the right kind and revision.
@@ -14,22 +17,28 @@ Besides the decisions published here, a small registry of public records is alwa
 and searchable, e.g. ``GET /api/v2013/index?q=uniqueIdentification_s:MON-00810-6`` (a slashed
 zero Ø matches a plain 0). Their content is a stand-in summary, not the BCH's record.
 
-Standalone: ``python -m infra.bch_standin --port 8300 [--auto-approve]``.
+Standalone: ``python -m infra.bch_standin --port 8300 [--state-dir .stack/bch] [--auto-approve]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
+import os
 import re
 import secrets
 import socket
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
@@ -286,6 +295,73 @@ class StandinState:
             for records in (self.registry, self.published)
             for pub in records.values()
         }
+
+
+# --- the state file -------------------------------------------------------------------------------
+
+STATE_FILE = "state.json"
+_STATE_VERSION = 1
+_Record = TypeVar("_Record", Draft, PublicationRequest, Published)
+
+
+def _dump(record: Draft | PublicationRequest | Published) -> dict[str, Any]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in dataclasses.asdict(record).items()
+    }
+
+
+def _undump(kind: type[_Record], raw: dict[str, Any]) -> _Record:
+    values = dict(raw)
+    for f in dataclasses.fields(kind):
+        if "datetime" in str(f.type) and values.get(f.name) is not None:
+            values[f.name] = datetime.fromisoformat(values[f.name])
+    return kind(**values)
+
+
+def save_state(state: StandinState, path: Path) -> None:
+    """Write what the stand-in must not forget to ``path``, atomically: a reader (or a crash)
+    sees the previous file or the new one, never half of one."""
+    data = {
+        "version": _STATE_VERSION,
+        "document_ids": state.document_ids,
+        "drafts": {uid: _dump(d) for uid, d in state.drafts.items()},
+        "requests": {rid: _dump(r) for rid, r in state.requests.items()},
+        "published": {uid: _dump(p) for uid, p in state.published.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_state(state: StandinState, path: Path) -> None:
+    """Read ``path`` into ``state``, if it exists. A file that cannot be read is moved aside
+    (and said so) rather than stopping the stand-in from starting."""
+    if not path.exists():
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != _STATE_VERSION:
+            raise ValueError(f"unknown state version {data.get('version')!r}")
+        document_ids = {str(uid): int(n) for uid, n in data["document_ids"].items()}
+        drafts = {uid: _undump(Draft, d) for uid, d in data["drafts"].items()}
+        requests = {rid: _undump(PublicationRequest, r) for rid, r in data["requests"].items()}
+        published = {uid: _undump(Published, p) for uid, p in data["published"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        path.replace(aside)
+        print(f"BCH stand-in: cannot read {path} ({error}); moved to {aside}", file=sys.stderr)
+        return
+    state.document_ids, state.drafts = document_ids, drafts
+    state.requests, state.published = requests, published
 
 
 # --- request and response bodies -----------------------------------------------------------------
@@ -559,12 +635,20 @@ def _publish(state: StandinState, req: PublicationRequest) -> None:
 # --- the app -------------------------------------------------------------------------------------
 
 
-def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> FastAPI:
+def create_app(
+    token_ttl_seconds: float = 3600, auto_approve: bool = False, state_dir: Path | None = None
+) -> FastAPI:
+    """The stand-in's app; with ``state_dir``, its state is kept in ``state_dir/state.json``
+    (loaded now, saved after every request that may change it), otherwise in memory only."""
     app = FastAPI(
         title="Biosafety Clearing-House stand-in",
-        description="Local stand-in for api.cbd.int (BCH). State is in memory.",
+        description="Local stand-in for api.cbd.int (BCH). State is in memory"
+        + (f", and in {state_dir / STATE_FILE}." if state_dir else "."),
     )
     state = StandinState(token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve)
+    state_file = state_dir / STATE_FILE if state_dir is not None else None
+    if state_file is not None:
+        load_state(state, state_file)
     app.state.bch = state
 
     @app.exception_handler(ApiError)
@@ -597,6 +681,10 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
                 await asyncio.sleep(state.hang_seconds)
         response: Response = await call_next(request)
         entry["status"] = response.status_code
+        if state_file is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # Before the answer leaves: a client that saw its request accepted finds it again
+            # after a restart. (Handlers change the state without awaiting: no torn snapshot.)
+            save_state(state, state_file)
         return response
 
     async def session(
@@ -808,7 +896,8 @@ def create_app(token_ttl_seconds: float = 3600, auto_approve: bool = False) -> F
 
 
 class BchStandinServer:
-    """Runs the stand-in with uvicorn in a background thread (tests, the dev stack)."""
+    """Runs the stand-in with uvicorn in a background thread (tests); with ``state_dir``, its
+    state survives a restart (see ``create_app``)."""
 
     def __init__(
         self,
@@ -817,16 +906,26 @@ class BchStandinServer:
         *,
         token_ttl_seconds: float = 3600,
         auto_approve: bool = False,
+        state_dir: Path | None = None,
     ) -> None:
         import uvicorn
 
-        self.app = create_app(token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve)
+        from infra.serve import uvicorn_config
+        from infra.settings import Settings
+
+        self.app = create_app(
+            token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve, state_dir=state_dir
+        )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = host, self._socket.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        config = uvicorn_config(
+            self.app,
+            Settings(),
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
@@ -861,23 +960,33 @@ class BchStandinServer:
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
+    from infra.serve import uvicorn_config
+    from infra.settings import get_settings
+
     parser = argparse.ArgumentParser(description="Local Biosafety Clearing-House stand-in.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--token-ttl", type=float, default=3600)
     parser.add_argument("--auto-approve", action="store_true")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help=f"keep the state in STATE_DIR/{STATE_FILE} across restarts (default: memory only)",
+    )
     args = parser.parse_args(argv)
+    where = f"state in {args.state_dir / STATE_FILE}" if args.state_dir else "state in memory"
     print(
         f"BCH stand-in on http://{args.host}:{args.port}{API} "
-        f"(controls under /_standin/, state at /_standin/state, OpenAPI at /docs)",
+        f"(controls under /_standin/, state at /_standin/state, OpenAPI at /docs; {where})",
         flush=True,
     )
-    uvicorn.run(
-        create_app(token_ttl_seconds=args.token_ttl, auto_approve=args.auto_approve),
-        host=args.host,
-        port=args.port,
-        log_level="info",
+    app = create_app(
+        token_ttl_seconds=args.token_ttl, auto_approve=args.auto_approve, state_dir=args.state_dir
     )
+    # The same slow-client limits as the API's server (infra/serve.py).
+    config = uvicorn_config(app, get_settings(), host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

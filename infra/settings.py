@@ -83,6 +83,31 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The API's HTTP server (infra/serve.py): slow or idle clients must not hold connections
+    api_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="a connection must send a complete request line and headers within this "
+        "time (from connecting, or from the first byte of a later request) or it is closed",
+    )
+    api_keep_alive_seconds: int = Field(
+        default=5, ge=1, description="an idle keep-alive connection is closed after this"
+    )
+    api_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="largest request line plus headers; larger is answered 400 and closed",
+    )
+    api_limit_concurrency: int = Field(
+        default=200,
+        ge=1,
+        description="open connections plus requests in flight; beyond it the server answers 503",
+    )
+    api_graceful_shutdown_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="on SIGTERM, how long requests in flight may take to finish",
+    )
     api_tokens: dict[str, str] = Field(
         default_factory=dict,
         description="bearer token → principal, written 'staff:<name>' or 'notifier:<email>' "
