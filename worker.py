@@ -15,20 +15,21 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.bch import BchActivities
 from activities.email import EmailActivities
-from activities.register import RegisterActivities
+from activities.register import LmoActivities, RegisterActivities
 from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
 from infra.settings import Settings, get_settings
+from infra.temporal import connect
 from workflows.aia import AdvanceInformedAgreement
 from workflows.bch_publication import BchPublicationWorkflow
+from workflows.review import ReviewOfDecision
 from workflows.sandbox import workflow_runner
 
-WORKFLOWS: Sequence[type] = [AdvanceInformedAgreement, BchPublicationWorkflow]
+WORKFLOWS: Sequence[type] = [AdvanceInformedAgreement, ReviewOfDecision, BchPublicationWorkflow]
 
 log = structlog.get_logger("worker")
 
@@ -37,7 +38,8 @@ def activities(settings: Settings, pool: asyncpg.Pool) -> list[Any]:
     register = RegisterActivities(pool)
     email = EmailActivities(settings, pool)
     bch = BchActivities(settings, pool)
-    return [register.sync_register, email.send_email, bch.publish_decision]
+    lmo = LmoActivities(pool)
+    return [register.sync_register, lmo.notifiers_of_lmo, email.send_email, bch.publish_decision]
 
 
 def build_worker(
@@ -60,14 +62,6 @@ async def close_activities(worker: Worker) -> None:
         close = getattr(getattr(fn, "__self__", None), "aclose", None)
         if close is not None:
             await close()
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
 
 
 async def main() -> None:

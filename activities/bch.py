@@ -19,17 +19,18 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import asyncpg
 import httpx
 import jsonschema
 import structlog
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra.settings import Settings
+from workflows.models import BchReference
 
 SCHEMA = "biosafetyDecision"
 
@@ -73,29 +74,6 @@ BCH_RECORD_INVALID = "BchRecordInvalid"  # our record fails our own schema: bad 
 BCH_REQUEST_REJECTED = "BchRequestRejected"  # other 4xx (e.g. 409 draft locked): a bug
 
 _log = structlog.get_logger(__name__)
-
-# "References to other records carry a revision" (GUID@n): what the record points at must be the
-# exact version the decision was taken on, not whatever the other record says later.
-_REFERENCE = re.compile(
-    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}@[1-9][0-9]*"
-)
-
-
-def bch_reference(value: str) -> str:
-    """Check and normalise a reference to a BCH record: ``GUID@revision``, revision 1 or more.
-
-    The GUID is accepted in either case and returned upper-case, as the BCH writes it.
-    """
-    text = value.strip()
-    if not _REFERENCE.fullmatch(text):
-        raise ValueError(
-            f"{value!r} is not a reference to a BCH record: expected GUID@revision, e.g. "
-            "'1E027990-5D44-F3AF-75E3-715B60BFD3CD@8' (a revision of 1 or more)"
-        )
-    return text.upper()
-
-
-BchReference = Annotated[str, AfterValidator(bch_reference)]
 
 
 class BchParty(BaseModel):

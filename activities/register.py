@@ -14,6 +14,8 @@ import asyncpg
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from workflows.models import CaseSummary
+
 
 class AuditEntry(BaseModel):
     seq: int
@@ -24,28 +26,18 @@ class AuditEntry(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class CaseRow(BaseModel):
-    case_id: str
+class CaseRow(CaseSummary):
+    """The register's row of a case: its summary (workflows/models.py, the one list of the
+    fields every list shows), the workflow it lives in, and its whole last view as ``state``."""
+
+    notifier_email: str | None = None  # in the row (a notifier's own cases), never in a view
     workflow_id: str
-    procedure: str
-    stage: str
-    notifier_reference: str
-    notifier_name: str | None = None
-    notifier_email: str | None = None
-    party_of_export: str | None = None
-    party_of_import: str | None = None
-    lmo_name: str | None = None
-    lmo_id: str | None = None
-    received_on: date | None = None
-    clock_stopped: bool = False
-    overdue: bool = False
-    days_overdue: int = 0
-    next_deadline_key: str | None = None
-    next_deadline_on: date | None = None
-    next_deadline_at: datetime | None = None
-    closed: bool = False
     state: dict[str, Any]
     version: int
+
+    @classmethod
+    def summary_fields(cls) -> set[str]:
+        return set(CaseSummary.model_fields) - {"notifier_email"}
 
 
 class RegisterSync(BaseModel):
@@ -53,23 +45,15 @@ class RegisterSync(BaseModel):
     entries: list[AuditEntry] = Field(default_factory=list)
 
 
-_UPSERT = """
-INSERT INTO cases (case_id, workflow_id, procedure, stage, notifier_reference, notifier_name,
-    notifier_email, party_of_export, party_of_import, lmo_name, lmo_id, received_on, clock_stopped,
-    overdue, days_overdue, next_deadline_key, next_deadline_on, next_deadline_at, closed, state,
-    version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21)
-ON CONFLICT (case_id) DO UPDATE SET
-    stage = EXCLUDED.stage, notifier_name = EXCLUDED.notifier_name,
-    notifier_email = EXCLUDED.notifier_email, lmo_name = EXCLUDED.lmo_name,
-    lmo_id = EXCLUDED.lmo_id, clock_stopped = EXCLUDED.clock_stopped,
-    overdue = EXCLUDED.overdue, days_overdue = EXCLUDED.days_overdue,
-    next_deadline_key = EXCLUDED.next_deadline_key, next_deadline_on = EXCLUDED.next_deadline_on,
-    next_deadline_at = EXCLUDED.next_deadline_at, closed = EXCLUDED.closed,
-    state = EXCLUDED.state, version = EXCLUDED.version, updated_at = now()
-WHERE cases.version < EXCLUDED.version
-"""
+# One column per field of the row: the SQL is made from the model, not kept by hand beside it.
+_COLUMNS = [name for name in CaseRow.model_fields]
+_UPSERT = (
+    f"INSERT INTO cases ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}) "
+    "ON CONFLICT (case_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "case_id")
+    + ", updated_at = now() WHERE cases.version < EXCLUDED.version"
+)
 
 _AUDIT = """
 INSERT INTO audit_log (case_id, seq, at, kind, actor, summary, data)
@@ -88,14 +72,7 @@ class RegisterActivities:
         the register now holds."""
         c = req.case
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                _UPSERT,
-                c.case_id, c.workflow_id, c.procedure, c.stage, c.notifier_reference,
-                c.notifier_name, c.notifier_email, c.party_of_export, c.party_of_import,
-                c.lmo_name, c.lmo_id, c.received_on, c.clock_stopped, c.overdue, c.days_overdue,
-                c.next_deadline_key, c.next_deadline_on, c.next_deadline_at, c.closed, c.state,
-                c.version,
-            )  # fmt: skip
+            await conn.execute(_UPSERT, *(getattr(c, name) for name in _COLUMNS))
             await conn.executemany(
                 _AUDIT,
                 [(c.case_id, e.seq, e.at, e.kind, e.actor, e.summary, e.data) for e in req.entries],
@@ -105,6 +82,58 @@ class RegisterActivities:
             )
         activity.logger.info("register synced", extra={"case_id": c.case_id, "version": held})
         return held
+
+
+class LmoQuery(BaseModel):
+    lmo_id: str
+    procedure: str = "aia"
+
+
+class LmoNotifier(BaseModel):
+    """A notifier that notified movements of an LMO (CP Art 12(1)), with its latest case."""
+
+    case_id: str
+    name: str | None
+    email: str
+    language: str | None
+
+
+class LmoNotifiers(BaseModel):
+    notifiers: list[LmoNotifier]
+
+
+_NOTIFIERS_OF_LMO = """
+SELECT DISTINCT ON (lower(notifier_email)) case_id, notifier_name, notifier_email,
+    notifier_language
+FROM cases
+WHERE procedure = $1 AND lmo_id = $2 AND notifier_email IS NOT NULL
+ORDER BY lower(notifier_email), received_on DESC, case_id
+"""
+
+
+class LmoActivities:
+    """What the register knows across cases, for procedures that reach beyond one case."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @activity.defn(name="notifiers_of_lmo")
+    async def notifiers_of_lmo(self, req: LmoQuery) -> LmoNotifiers:
+        """Every notifier that notified movements of the LMO with this unique identifier, once
+        each (by e-mail), in a stable order."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_NOTIFIERS_OF_LMO, req.procedure, req.lmo_id)
+        return LmoNotifiers(
+            notifiers=[
+                LmoNotifier(
+                    case_id=r["case_id"],
+                    name=r["notifier_name"],
+                    email=r["notifier_email"],
+                    language=r["notifier_language"],
+                )
+                for r in rows
+            ]
+        )
 
 
 # ---- reads, for the API -------------------------------------------------------------------------

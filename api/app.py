@@ -1,4 +1,4 @@
-"""The REST API's app factory: ``uvicorn api.app:create_app --factory``.
+"""The REST API's app factory, served by ``python -m infra.serve`` (uvicorn with our limits).
 
 One Temporal client and one register pool per process, opened by the lifespan and kept on
 ``app.state`` (tests inject their own); routers per procedure under ``/v1``; bearer tokens and
@@ -16,17 +16,20 @@ from typing import Any, Literal
 
 import asyncpg
 import structlog
-from fastapi import FastAPI, Response
-from pydantic import BaseModel
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from api import problems
+from api import problems, procedures
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, load_access, log_access
-from api.deps import ClientDep, PoolDep
-from api.routers import aia, cases, public, publications
+from api.deps import ClientDep, Clock, PoolDep, system_clock
+from api.routers import cases, public, publications
+from api.routers import procedures as procedure_routes
 from infra import db
 from infra.logging import configure_logging
 from infra.settings import Settings, get_settings
+from infra.temporal import connect
 
 log = structlog.get_logger("api")
 
@@ -54,11 +57,7 @@ with no tokens configured, a request without a token acts as staff `developer`.
 """
 
 TAGS = [
-    {
-        "name": aia.TAG,
-        "description": "CP Arts 7-10, 15, 21: notification, acknowledgement within 90 days, "
-        "decision within 270 days of receipt.",
-    },
+    *({"name": p.tag, "description": p.tag_description} for p in procedures.PROCEDURES),
     {"name": cases.TAG, "description": "Reading cases: live state, register, audit log, messages."},
     {"name": cases.CALENDAR_TAG, "description": "The deadlines as an iCalendar feed."},
     {
@@ -84,11 +83,44 @@ class Health(BaseModel):
     version: str
 
 
+class ComponentHealth(BaseModel):
+    status: Literal["ok", "unavailable"]
+    error: str | None = Field(
+        default=None,
+        examples=["ConnectionRefusedError", "TimeoutError"],
+        description="the kind of error that makes the component unavailable (its details are "
+        "in the API's log, not here: this answer is public)",
+    )
+
+
+class Components(BaseModel):
+    temporal: ComponentHealth = Field(description="the case service (Temporal frontend)")
+    database: ComponentHealth = Field(description="the case register (PostgreSQL)")
+
+
+class Liveness(BaseModel):
+    status: Literal["alive"]
+    version: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    components: Components
+    version: str
+
+
+class NotReady(problems.Problem):
+    """A 503 from ``/readyz``: which component does not answer."""
+
+    components: Components
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     client: Client | None = None,
     pool: asyncpg.Pool | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """The API. Without ``client``/``pool`` the lifespan connects to Temporal and opens the
     register pool per ``settings`` (and closes what it opened); given them, it uses them.
@@ -104,8 +136,6 @@ def create_app(
         if app.state.client is None or app.state.pool is None:
             configure_logging(settings)
         if app.state.client is None:
-            from worker import connect  # the worker's connection: one data converter for both
-
             app.state.client = await connect(settings)
         if app.state.pool is None:
             if not settings.database_url:
@@ -130,9 +160,10 @@ def create_app(
     app.state.settings = settings
     app.state.client = client
     app.state.pool = pool
+    app.state.clock = clock or system_clock
     app.state.access = access
     problems.install(app)
-    app.include_router(aia.router)
+    app.include_router(procedure_routes.router)
     app.include_router(cases.router)
     app.include_router(publications.router)
     app.include_router(public.router)
@@ -142,7 +173,8 @@ def create_app(
         response_model=Health,
         tags=["Service"],
         summary="Health check",
-        description="No token needed.",
+        description="No token needed. 503 when Temporal or the database does not answer. "
+        "Kept for compatibility: probes should use `/livez` and `/readyz`.",
         responses=problems.problem_responses(401),
         openapi_extra=PUBLIC_SECURITY,
     )
@@ -150,14 +182,61 @@ def create_app(
         response: Response, _: OptionalPrincipalDep, client: ClientDep, pool: PoolDep
     ) -> Health:
         temporal, database = await asyncio.gather(_check_temporal(client), _check_db(pool))
-        ok = temporal == "ok" and database == "ok"
+        ok = temporal.status == "ok" and database.status == "ok"
         if not ok:
             response.status_code = 503
         return Health(
             status="ok" if ok else "degraded",
-            temporal=temporal,
-            database=database,
+            temporal=_health_word(temporal),
+            database=_health_word(database),
             version=app.version,
+        )
+
+    @app.get(
+        "/livez",
+        response_model=Liveness,
+        tags=["Service"],
+        summary="Liveness: the API process is up",
+        description="No token needed. Checks nothing the API depends on, so an outage of "
+        "Temporal or the database never makes a supervisor restart a healthy API process.",
+        openapi_extra=PUBLIC_SECURITY,
+    )
+    async def livez() -> Liveness:
+        return Liveness(status="alive", version=app.version)
+
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["Service"],
+        summary="Readiness: Temporal and the database both answer",
+        description="No token needed. 200 when the case service (Temporal) and the case "
+        "register (PostgreSQL) both answer within 3 s; otherwise a 503 problem with a "
+        "`Retry-After` header, reporting each component's status separately.",
+        responses={
+            503: {"model": NotReady, "description": "Temporal or the database does not answer"}
+        },
+        openapi_extra=PUBLIC_SECURITY,
+    )
+    async def readyz(
+        request: Request, client: ClientDep, pool: PoolDep
+    ) -> Readiness | JSONResponse:
+        temporal, database = await asyncio.gather(_check_temporal(client), _check_db(pool))
+        components = Components(temporal=temporal, database=database)
+        down = [
+            name
+            for name, check in (("temporal", temporal), ("database", database))
+            if check.status != "ok"
+        ]
+        if not down:
+            return Readiness(status="ready", components=components, version=app.version)
+        return problems.problem_response(
+            request,
+            503,
+            "Not ready",
+            "not answering: " + ", ".join(down),
+            "service-unavailable",
+            headers={"Retry-After": "5"},
+            extra={"components": components.model_dump()},
         )
 
     def openapi() -> dict[str, Any]:
@@ -179,7 +258,7 @@ ACTOR_DESCRIPTION = (
 
 
 def _actor_is_the_principal(schema: dict[str, Any]) -> dict[str, Any]:
-    """Every command's ``actor`` is read-only: the API sets it (api/routers/aia.py)."""
+    """Every command's ``actor`` is read-only: the API sets it (api/routers/procedures.py)."""
     for component in schema.get("components", {}).get("schemas", {}).values():
         actor = component.get("properties", {}).get("actor")
         if isinstance(actor, dict) and "default" in actor:  # a command's field, not a Step's
@@ -189,20 +268,32 @@ def _actor_is_the_principal(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-async def _check_temporal(client: Client) -> str:
+HEALTH_TIMEOUT_SECONDS = 3
+
+
+async def _check_temporal(client: Client) -> ComponentHealth:
     try:
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
             await client.service_client.check_health()
     except Exception as err:  # a health check reports, it does not raise
-        return f"unavailable: {type(err).__name__}"
-    return "ok"
+        return _unavailable(err)
+    return ComponentHealth(status="ok")
 
 
-async def _check_db(pool: asyncpg.Pool) -> str:
+async def _check_db(pool: asyncpg.Pool) -> ComponentHealth:
     try:
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
             async with pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")
     except Exception as err:
-        return f"unavailable: {type(err).__name__}"
-    return "ok"
+        return _unavailable(err)
+    return ComponentHealth(status="ok")
+
+
+def _unavailable(err: Exception) -> ComponentHealth:
+    return ComponentHealth(status="unavailable", error=type(err).__name__)
+
+
+def _health_word(health: ComponentHealth) -> str:
+    """/healthz's own shape: "ok" or "unavailable: <error type>"."""
+    return "ok" if health.error is None else f"unavailable: {health.error}"

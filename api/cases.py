@@ -1,71 +1,72 @@
-"""The service layer between HTTP and Temporal: start cases idempotently, run commands as
-Updates, read cases by Query. Used by the REST API and by tests; knows nothing of HTTP."""
+"""The service layer between HTTP and Temporal, for every procedure in the registry
+(api/procedures.py): open cases idempotently, run commands as Updates, read cases by Query.
+Used by the REST API and by tests; knows nothing of HTTP."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.workflow import UpdateMethodMultiParam
 
 from activities import register
-from api.errors import (
-    CaseNotFound,
-    CommandRefused,
-    InvalidCommand,
-    InvalidNotification,
-    ReferenceConflict,
-)
+from api import procedures
+from api.errors import CaseNotFound, CommandRefused, InvalidCommand, ReferenceConflict
+from api.procedures import ProcedureSpec
 from infra.settings import Settings
 from workflows import clock
-from workflows import search_attributes as sa
-from workflows.aia import AdvanceInformedAgreement
+from workflows.aia.models import AiaStart, Notification
 from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, PublicationView
 from workflows.common import INVALID, REFUSED
-from workflows.models import (
-    AiaStart,
-    AuthorityContext,
-    BchPolicy,
-    CaseView,
-    ClockRules,
-    Command,
-    CommandResult,
-    Notification,
-    fingerprint,
-)
+from workflows.kernel.deadlines import as_of
+from workflows.models import CaseView, Command, CommandResult
 
-# The Update behind each command, by the name the API uses.
-AIA_COMMANDS: dict[str, UpdateMethodMultiParam[[Any, Any], CommandResult]] = {
-    "acknowledge": AdvanceInformedAgreement.acknowledge,
-    "request_information": AdvanceInformedAgreement.request_information,
-    "record_information_received": AdvanceInformedAgreement.record_information_received,
-    "extend": AdvanceInformedAgreement.extend,
-    "record_risk_assessment": AdvanceInformedAgreement.record_risk_assessment,
-    "decide": AdvanceInformedAgreement.decide,
-    "withdraw": AdvanceInformedAgreement.withdraw,
-}
+aia_case_id = procedures.aia_case_id
+clock_rules = procedures.clock_rules
 
 
-def aia_case_id(party_of_import: str, notifier_reference: str) -> str:
-    """Workflow id = case id, a business key: resubmitting a reference finds the same case."""
-    return f"aia-{party_of_import.lower()}-{notifier_reference.lower()}"
+async def open_case(
+    client: Client,
+    settings: Settings,
+    spec: ProcedureSpec,
+    body: Any,
+    now: datetime | None = None,
+    pool: asyncpg.Pool | None = None,
+) -> tuple[CaseView[Any], bool]:
+    """Open a case of ``spec``'s procedure, or return the existing one opened with the same body.
 
-
-def clock_rules(settings: Settings) -> ClockRules:
-    return ClockRules(
-        timezone=settings.timezone,
-        day_of_event_is_day_one=settings.day_of_event_is_day_one,
-        roll_forward_to_working_day=settings.roll_forward_to_working_day,
-        holiday_country=settings.holiday_country,
-        reminder_offsets_days=tuple(settings.reminder_offsets_days),
-    )
+    Returns (case, created). A different body under an existing case id is a conflict."""
+    now = now or datetime.now(UTC)
+    today = clock.local_date(now, settings.timezone)
+    opening = spec.open(settings, body, today, now)
+    if pool is not None and (archived := await archived_case(pool, opening.case_id)) is not None:
+        # Closed, and perhaps gone from Temporal: never start a second case under its id.
+        _same_or_conflict(spec, archived, opening.fingerprint, opening.received_on, body)
+        return archived, False
+    created = True
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            spec.workflow_type,
+            opening.start,
+            id=opening.case_id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(opening.search_attributes),
+            static_summary=opening.static_summary,
+        )
+    except WorkflowAlreadyStartedError:
+        created = False
+        handle = client.get_workflow_handle(opening.case_id)
+    case = await handle.query("view", result_type=spec.view_model)
+    if not created:
+        _same_or_conflict(spec, case, opening.fingerprint, opening.received_on, body)
+    return case, created
 
 
 async def submit_notification(
@@ -74,112 +75,60 @@ async def submit_notification(
     notification: Notification,
     now: datetime | None = None,
     pool: asyncpg.Pool | None = None,
-) -> tuple[CaseView, bool]:
-    """Start an AIA case, or return the existing one for the same notification.
-
-    Returns (case, created). A different notification under an existing reference is a conflict.
-    """
-    if notification.party_of_import != settings.authority_party:
-        raise InvalidNotification(
-            f"party_of_import is {notification.party_of_import}, but this authority acts for "
-            f"{settings.authority_party}; Art 8 notifications go to the Party of import",
-            field="party_of_import",
-        )
-    now = now or datetime.now(UTC)
-    today = clock.local_date(now, settings.timezone)
-    received_on = notification.received_on or today
-    if received_on > today:
-        raise InvalidNotification(
-            f"received_on {received_on} is in the future (today is {today} in {settings.timezone})",
-            field="received_on",
-        )
-    case_id = aia_case_id(notification.party_of_import, notification.notifier_reference)
-    start = AiaStart(
-        case_id=case_id,
-        notification=notification,
-        received_on=received_on,
-        rules=clock_rules(settings),
-        authority=AuthorityContext(
-            party=settings.authority_party,
-            name=settings.authority_name,
-            officer_email=settings.officer_email,
-            escalation_email=settings.escalation_email,
-            default_language=settings.default_language,
-        ),
-        bch=BchPolicy(
-            poll_interval=timedelta(seconds=settings.bch_poll_interval_seconds),
-            approval_window_days=settings.bch_approval_window_days,
-        ),
-        submitted_at=now,
-    )
-    lmo = notification.annex_i.c_lmo_name or "LMO not named"
-    attributes = [
-        SearchAttributePair(sa.CASE_ID, case_id),
-        SearchAttributePair(sa.PROCEDURE, "aia"),
-        SearchAttributePair(sa.STAGE, "received"),
-        SearchAttributePair(sa.PARTY_OF_IMPORT, notification.party_of_import),
-        SearchAttributePair(sa.PARTY_OF_EXPORT, notification.party_of_export),
-    ]
-    if notification.annex_i.c_lmo_unique_identifier:
-        attributes.append(
-            SearchAttributePair(sa.LMO_ID, notification.annex_i.c_lmo_unique_identifier)
-        )
-    if pool is not None and (archived := await archived_case(pool, case_id)) is not None:
-        # Closed, and perhaps gone from Temporal: never start a second case under its id.
-        _same_notification_or_conflict(archived, notification)
-        return archived, False
-    created = True
-    try:
-        handle: WorkflowHandle = await client.start_workflow(
-            AdvanceInformedAgreement.run,
-            start,
-            id=case_id,
-            task_queue=settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(attributes),
-            static_summary=f"AIA {case_id}: {lmo}, {notification.party_of_export} → "
-            f"{notification.party_of_import}, received {received_on}",
-        )
-    except WorkflowAlreadyStartedError:
-        created = False
-        handle = client.get_workflow_handle(case_id)
-    case = await handle.query(AdvanceInformedAgreement.view)
-    if not created:
-        _same_notification_or_conflict(case, notification)
-    return case, created
+) -> tuple[CaseView[Any], bool]:
+    """Start an AIA case (Art 8), or return the existing one for the same notification."""
+    return await open_case(client, settings, procedures.AIA, notification, now, pool)
 
 
-def _same_notification_or_conflict(case: CaseView, notification: Notification) -> None:
-    if case.notification_fingerprint != fingerprint(notification) or (
-        notification.received_on is not None and notification.received_on != case.received_on
-    ):
+def _same_or_conflict(
+    spec: ProcedureSpec, case: CaseView[Any], fingerprint: str, received_on: Any, body: Any
+) -> None:
+    stated = getattr(body, "received_on", None)
+    if spec.fingerprint_of(case) != fingerprint or (stated is not None and stated != received_on):
         raise ReferenceConflict(
-            f"reference {notification.notifier_reference} is already used by case "
-            f"{case.case_id} for a different notification; use a new reference",
+            f"reference {case.notifier_reference} is already used for a different "
+            f"{'notification' if spec is procedures.AIA else 'case'}; use a new reference",
             case_id=case.case_id,
         )
 
 
-async def get_case(client: Client, case_id: str, pool: asyncpg.Pool | None = None) -> CaseView:
+def _spec(case_id: str) -> ProcedureSpec:
+    spec = procedures.for_case(case_id)
+    if spec is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return spec
+
+
+async def get_case(
+    client: Client,
+    case_id: str,
+    pool: asyncpg.Pool | None = None,
+    now: datetime | None = None,
+) -> CaseView[Any]:
     """The case, live from its workflow; a closed case whose workflow Temporal no longer keeps
-    (past the namespace's retention) is read from the register, which keeps it for good."""
+    (past the namespace's retention) is read from the register, which keeps it for good.
+
+    With ``now``, the view's time-dependent part (today, remaining and overdue days, status)
+    is computed for that moment: a Query answers as of the workflow's last activation."""
+    spec = _spec(case_id)
     try:
-        return await client.get_workflow_handle(case_id).query(AdvanceInformedAgreement.view)
+        case = await client.get_workflow_handle(case_id).query("view", result_type=spec.view_model)
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            archived = await archived_case(pool, case_id) if pool is not None else None
-            if archived is not None:
-                return archived
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        archived = await archived_case(pool, case_id) if pool is not None else None
+        if archived is None:
             raise CaseNotFound(f"no case {case_id}") from err
-        raise
+        case = archived
+    return as_of(case, now) if now is not None else case
 
 
-async def archived_case(pool: asyncpg.Pool, case_id: str) -> CaseView | None:
+async def archived_case(pool: asyncpg.Pool, case_id: str) -> CaseView[Any] | None:
+    spec = procedures.for_case(case_id)
     state = await register.closed_case_state(pool, case_id)
-    return CaseView.model_validate(state) if state is not None else None
-
-
-AIA_WORKFLOW_TYPE = "AdvanceInformedAgreement"  # @workflow.defn(name=...) in workflows/aia.py
+    if spec is None or state is None:
+        return None
+    return spec.view_model.model_validate(spec.upgrade_state(state))
 
 
 async def started_notification(client: Client, case_id: str) -> Notification | None:
@@ -205,7 +154,7 @@ async def started_notification(client: Client, case_id: str) -> Notification | N
     if not event.HasField("workflow_execution_started_event_attributes"):
         return None
     started = event.workflow_execution_started_event_attributes
-    if started.workflow_type.name != AIA_WORKFLOW_TYPE or not started.input.payloads:
+    if started.workflow_type.name != procedures.AIA.workflow_type or not started.input.payloads:
         return None
     (start,) = await client.data_converter.decode(list(started.input.payloads)[:1], [AiaStart])
     if not isinstance(start, AiaStart):
@@ -224,13 +173,19 @@ async def run_command(
     """Run one officer's or notifier's command. The idempotency key, prefixed with the command's
     name, is the Update id: the same key given twice for the same command runs it once and
     returns the first result."""
-    update = AIA_COMMANDS[name]
+    spec = _spec(case_id)
+    if spec.command(name) is None:
+        case = await get_case(client, case_id, pool)  # 404 first, if there is no such case
+        raise CommandRefused(
+            f"case {case.case_id} is a case of the {spec.procedure.value} procedure, which has "
+            f"no command '{name}'"
+        )
     handle = client.get_workflow_handle(case_id)
     # Temporal deduplicates Updates by id whatever the Update's name: without the command's name
     # in the id, a key reused for another command would silently return the first one's result.
     update_id = f"{name}:{idempotency_key}" if idempotency_key is not None else None
     try:
-        return await handle.execute_update(update, command, id=update_id)
+        return await handle.execute_update(name, command, id=update_id, result_type=CommandResult)
     except WorkflowUpdateFailedError as err:
         raise _refusal(err) from err
     except RPCError as err:
@@ -241,7 +196,7 @@ async def run_command(
             except CaseNotFound:
                 raise CaseNotFound(f"no case {case_id}") from err
             raise CommandRefused(
-                f"the case is closed ({case.stage.value.replace('_', ' ')}); no further commands"
+                f"the case is closed ({case.stage.replace('_', ' ')}); no further commands"
             ) from err
         raise
 

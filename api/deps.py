@@ -1,8 +1,10 @@
-"""FastAPI dependencies: the settings, Temporal client and register pool the app holds on
+"""FastAPI dependencies: the settings, Temporal client, register pool and clock the app holds on
 ``app.state`` (opened once by the lifespan in api/app.py, or injected by tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
@@ -31,6 +33,21 @@ def get_pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
+Clock = Callable[[], Awaitable[datetime]]
+
+
+async def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+async def get_now(request: Request) -> datetime:
+    """The moment a case is read "as of": the system clock, or the test server's (tests run on
+    Temporal's time-skipping server, whose clock is not the system's)."""
+    clock: Clock = request.app.state.clock
+    return await clock()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientDep = Annotated[Client, Depends(get_client)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+NowDep = Annotated[datetime, Depends(get_now)]

@@ -2,12 +2,14 @@
 
 Domain errors (api/errors.py) are mapped here, once, together with request validation errors
 (422, naming each field in words), unknown routes and methods (404/405), an unreachable Temporal
-service (503) and, as a last resort, unexpected errors (500 with a correlation id in the log).
+service or register database (503, with ``Retry-After``) and, as a last resort, unexpected errors
+(500 with a correlation id in the log).
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,6 +27,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ProblemError
+from api.params import PATTERN_RULES
 
 PROBLEM_JSON = "application/problem+json"
 # A notification is structured metadata (documents are referenced, not uploaded); the bound keeps
@@ -97,6 +100,7 @@ _PATTERN_WORDS = {
     "letters, digits, '.', '_' and '-', at most 64 characters",
     r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$": "must be an e-mail address, e.g. "
     "regulatory@example.com",
+    **PATTERN_RULES,
 }
 
 
@@ -256,13 +260,52 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-# The register (PostgreSQL) could not be reached: the pool is closed, the server refused or
-# dropped the connection.
-DATABASE_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError)
+# The register (PostgreSQL) could not be reached, refused us, or went away mid-query. Only these
+# are a 503: asyncpg also raises InterfaceError and PostgresError for our own mistakes (a wrong
+# argument type, two operations at once on one connection, a syntax error), and those stay 500s.
+_SERVER_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and a connection lost mid-query
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up, shutting down, recovering
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: the server is shutting down
+    asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
+    asyncpg.exceptions.IdleSessionTimeoutError,  # 57P05: the server dropped an idle session
+)
+# asyncpg's InterfaceError for a pool or connection that is closed (closing on shutdown, or
+# terminated after the server went away); its other InterfaceErrors are misuse.
+_CLOSED = ("pool is closing", "pool is closed", "connection is closed")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the register's database is unavailable (rather than that our code
+    is wrong): the server refused, dropped or never answered the connection."""
+    if isinstance(exc, _SERVER_UNAVAILABLE):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError):
+        return any(words in str(exc) for words in _CLOSED)
+    if isinstance(exc, OSError):
+        # Connecting over a Unix socket that is gone (FileNotFoundError), refused or reset, a
+        # host that does not resolve, a connect timeout (TimeoutError): only when asyncpg was
+        # connecting or talking to the server, not a file our own code failed to open.
+        return _raised_in_asyncpg(exc)
+    return False
+
+
+def _raised_in_asyncpg(exc: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith("asyncpg")
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("register database unavailable", error=str(exc), path=request.url.path)
+    if not database_unavailable(exc):
+        return await _on_unexpected(request, exc)
+    log.warning(
+        "register database unavailable",
+        error=f"{type(exc).__name__}: {exc}",
+        path=request.url.path,
+    )
     return problem_response(
         request,
         503,
@@ -360,7 +403,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RPCError, _on_rpc)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _on_rpc)
-    for error in DATABASE_UNAVAILABLE:
+    # Each handler decides with database_unavailable() and passes anything else on as a 500.
+    for error in (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         app.add_exception_handler(error, _on_database)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)
@@ -377,7 +421,8 @@ _DESCRIPTIONS = {
     404: "Unknown case or resource",
     409: "The case's stage does not allow this (or the reference is used by another notification)",
     422: "Invalid input: the problem's `errors` name each field",
-    503: "The case service (Temporal) is unavailable; nothing was changed",
+    503: "The case service (Temporal) or the case register (database) is unavailable; nothing "
+    "was changed. Retry after the `Retry-After` header's seconds",
 }
 
 
@@ -392,12 +437,36 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
 def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Post-process the OpenAPI document: error responses are application/problem+json."""
+    """Post-process the OpenAPI document: error responses are application/problem+json, and the
+    422 FastAPI adds by itself to a route with parameters is our ValidationProblem."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content")
                 if str(status)[0] in "45" and content and "application/json" in content:
                     content[PROBLEM_JSON] = content.pop("application/json")
+                body = (content or {}).get(PROBLEM_JSON, {})
+                if str(status) == "422" and body.get("schema", {}).get("$ref") == _FASTAPI_422:
+                    body["schema"] = {"$ref": _component(components, ValidationProblem)}
+                    response["description"] = _DESCRIPTIONS[422]
+    if _FASTAPI_422 not in json.dumps(schema["paths"]):  # FastAPI's own error shapes, unused
+        components.pop("HTTPValidationError", None)
+        fastapi_error = components.get("ValidationError", {}).get("properties", {})
+        if {"loc", "msg", "type"} <= set(fastapi_error):
+            components.pop("ValidationError")
     return schema
+
+
+def _component(components: dict[str, Any], model: type[BaseModel]) -> str:
+    """The reference to ``model`` among the document's schemas, adding it if missing."""
+    if model.__name__ not in components:
+        ref_template = "#/components/schemas/{model}"
+        model_schema = model.model_json_schema(ref_template=ref_template)
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    return f"#/components/schemas/{model.__name__}"

@@ -21,45 +21,37 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import filtered_query
 from api.cases import started_notification
-from workflows.models import (
-    ANNEX_I_DESCRIPTIONS,
-    AnnexIItem,
-    Notification,
-    Organisation,
-    Procedure,
-    Stage,
-)
+from workflows import models
+from workflows.aia.models import ANNEX_I_DESCRIPTIONS, AnnexIItem, Notification
+from workflows.models import Organisation, Procedure
 
 log = structlog.get_logger("api")
 
 
-class CaseSummary(BaseModel):
-    """One case as the register holds it (without the full state: read the case for that)."""
+class CaseSummary(models.CaseSummary):
+    """One case as the register holds it (without the full state: read the case for that): the
+    summary every procedure's case has (workflows/models.py), and the register's bookkeeping.
+    ``days_overdue`` is counted at the moment of reading."""
 
     model_config = ConfigDict(extra="ignore")
 
-    case_id: str
+    notifier_email: str | None = None  # staff see whose case it is; a notifier only its own
     workflow_id: str
-    procedure: Procedure
-    stage: Stage
-    notifier_reference: str
-    notifier_name: str | None
-    notifier_email: str | None
-    party_of_export: str | None
-    party_of_import: str | None
-    lmo_name: str | None
-    lmo_id: str | None
-    received_on: date | None
-    clock_stopped: bool
-    overdue: bool
-    days_overdue: int
-    next_deadline_key: str | None = Field(description="which deadline comes next")
-    next_deadline_on: date | None = Field(description="its last day (authority's time zone)")
-    next_deadline_at: datetime | None = Field(description="the instant it ends (UTC)")
-    closed: bool
     version: int = Field(description="the workflow state version the register holds")
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("confidential_items", mode="before")
+    @classmethod
+    def _decode_items(cls, v: Any) -> Any:
+        return _json(v)
+
+    def as_of(self, today: date) -> CaseSummary:
+        if self.overdue and self.next_deadline_on is not None:
+            return self.model_copy(
+                update={"days_overdue": max(0, (today - self.next_deadline_on).days)}
+            )
+        return self
 
 
 def _json(value: Any) -> Any:
@@ -225,7 +217,7 @@ class PublicCaseSummary(BaseModel):
 
     case_id: str
     procedure: Procedure
-    stage: Stage
+    stage: str
     lmo_name: str | None = Field(description="general description of the LMO, Art 21(6)(b)")
     lmo_unique_identifier: str | None = Field(description="OECD unique identifier")
     party_of_export: str | None
@@ -308,7 +300,7 @@ class RegisterEntry(BaseModel):
 
     case_id: str
     procedure: Procedure
-    stage: Stage
+    stage: str
     notifier_name: str | None = None
     party_of_export: str | None = None
     party_of_import: str | None = None
@@ -317,6 +309,12 @@ class RegisterEntry(BaseModel):
     received_on: date | None = None
     # from the state
     confidential_items: list[AnnexIItem] = Field(default_factory=list)
+
+    @field_validator("confidential_items", mode="before")
+    @classmethod
+    def _decode_items(cls, v: Any) -> Any:
+        return _json(v) or []
+
     acknowledged_on: date | None = None
     decision: _StateDecision | None = None
     decided_on: date | None = None
@@ -343,6 +341,7 @@ class RegisterEntry(BaseModel):
 
 _PUBLIC_COLUMNS = (
     "case_id",
+    "confidential_items",
     "procedure",
     "stage",
     "notifier_name",
@@ -353,7 +352,6 @@ _PUBLIC_COLUMNS = (
     "received_on",
 )
 _PUBLIC_STATE = (
-    "confidential_items",
     "acknowledged_on",
     "decision",
     "decided_on",
@@ -365,7 +363,10 @@ _SELECT_PUBLIC = (
     "SELECT "
     + ", ".join(_PUBLIC_COLUMNS)
     + ", jsonb_build_object("
-    + ", ".join(f"'{k}', state -> '{k}'" for k in _PUBLIC_STATE)
+    # a state written before the case kernel held the AIA's fields at its top
+    + ", ".join(
+        f"'{k}', coalesce(state -> 'details' -> '{k}', state -> '{k}')" for k in _PUBLIC_STATE
+    )
     + ") AS state FROM cases"
 )
 

@@ -39,7 +39,8 @@ from infra.smtp_sink import SmtpSink
 from tests.support.samples import notification
 from tests.support.temporal import _binary, register_search_attributes
 from workflows.aia import AdvanceInformedAgreement
-from workflows.models import Acknowledge, CaseView, Decide, RiskAssessment, Stage
+from workflows.aia.models import Acknowledge, Decide, RiskAssessment, Stage
+from workflows.models import CaseView
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,7 +137,8 @@ async def _run_cases(
         decided, closed, strict=True
     ):
         assert final.stage == Stage.DECIDED, (case_id, final.stage)
-        assert final.decision is not None and final.decision.result == "prohibition"
+        assert final.details.decision is not None
+        assert final.details.decision.result == "prohibition"
         assert all(o.status == "sent" for o in final.outgoing), final.outgoing
         timings.append(CaseTiming(case_id, latencies, decided_at - started, closed_at - started))
     return timings

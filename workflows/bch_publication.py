@@ -23,7 +23,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bch import BchDecisionInput, BchPublication, BchReference
+    from activities.bch import BchDecisionInput, BchPublication
     from activities.email import EmailDelivery, EmailRequest
     from workflows import clock
     from workflows import search_attributes as sa
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         pure,
         refuse,
     )
-    from workflows.models import Command, Language
+    from workflows.models import BchReference, Command, Language
 
 
 class PublicationState(StrEnum):
@@ -201,7 +201,7 @@ class BchPublicationWorkflow:
         self._step(
             f"Draft {publication.document_uid} saved and validated; publication requested "
             f"({publication.workflow_request_id}); the focal point has "
-            f"{self._start.approval_window_days} days, until {self._window_end()}"
+            f"{_days(self._start.approval_window_days)}, until {self._window_end()}"
         )
 
     async def _follow_request(self) -> None:
@@ -214,8 +214,9 @@ class BchPublicationWorkflow:
             if now >= window_closes:
                 self._state = PublicationState.LAPSED
                 self._step(
-                    f"The focal point did not act within {self._start.approval_window_days} days "
-                    f"(by {window_end}): the request lapsed and the record stays a draft"
+                    "The focal point did not act within "
+                    f"{_days(self._start.approval_window_days)} (by {window_end}): the request "
+                    "lapsed and the record stays a draft"
                 )
                 self._mail("lapsed", "bch_publication_outcome", outcome="lapsed")
                 return
@@ -256,7 +257,7 @@ class BchPublicationWorkflow:
         if not due:
             return
         self._attempt.reminded += len(due)
-        self._step(f"Reminder: publication requested {waited} days ago, still awaiting approval")
+        self._step(f"Reminder: publication requested {_days(waited)} ago, still awaiting approval")
         self._mail(
             f"waiting-{due[-1]}",
             "bch_publication_waiting",
@@ -382,6 +383,11 @@ def _changes(correction: BchCorrection) -> dict[str, Any]:
         "risk_assessments",
     )  # fmt: skip
     return {f: getattr(correction, f) for f in fields if getattr(correction, f) is not None}
+
+
+def _days(n: int) -> str:
+    """ "1 day" or "N days", for the step summaries officers read (text only, no command)."""
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _iso(d: date | None) -> str | None:

@@ -1,21 +1,27 @@
-"""The pydantic models the procedures exchange: notifications, officers' commands, case views.
+"""The models every procedure shares: field types, the case's common view, commands' base, the
+deadline ledger's rows, history steps and outgoing messages.
 
-Each command is the single typed input of one Temporal Update; its field constraints are the first
-line of defence (the API turns them into 422s), the workflow's validators the second (stage rules,
-409s). Articles cited are of the Cartagena Protocol (CP) unless marked otherwise.
+A procedure adds its own models in its folder (``workflows/aia/models.py``, ...). A case view is
+one common part (the register row, the public register and the Web UI are derived from it) and
+a procedure part, ``details``. Articles cited are of the Cartagena Protocol (CP) unless marked
+otherwise (SP: the Supplementary Protocol on Liability and Redress).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
-from activities.bch import BchReference
 from workflows.clock import CountingRules
 
 with_strip = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -25,16 +31,6 @@ CountryCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{2}$"),
     Field(description="ISO 3166-1 alpha-2 code of a Party, e.g. HU", examples=["HU"]),
 ]
-NotifierReference = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
-    Field(
-        description="The notifier's own reference for this notification: letters, digits, "
-        "'.', '_' and '-', at most 64 characters, not case-sensitive (ACME-1 and acme-1 are the "
-        "same reference). Resubmitting the same notification under it returns the same case.",
-        examples=["ACME-2027-001"],
-    ),
-]
 Email = Annotated[
     str,
     StringConstraints(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254),
@@ -43,12 +39,43 @@ Email = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
 Language = Literal["en", "hu"]
 
-# OECD unique identifier: developer code (2-3), event code (5-6), check digit; e.g. MON-ØØ81Ø-6
-_OECD_ID = re.compile(r"^[A-Z0-9Ø]{2,3}-[A-Z0-9Ø]{5,6}-[0-9]$")
+# "References to other records carry a revision" (GUID@n): what a record points at must be the
+# exact version a decision was taken on, not whatever the other record says later.
+_BCH_REFERENCE = re.compile(
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}@[1-9][0-9]*"
+)
+
+
+def bch_reference(value: str) -> str:
+    """Check and normalise a reference to a BCH record: ``GUID@revision``, revision 1 or more.
+
+    The GUID is accepted in either case and returned upper-case, as the BCH writes it.
+    """
+    text = value.strip()
+    if not _BCH_REFERENCE.fullmatch(text):
+        raise ValueError(
+            f"{value!r} is not a reference to a BCH record: expected GUID@revision, e.g. "
+            "'1E027990-5D44-F3AF-75E3-715B60BFD3CD@8' (a revision of 1 or more)"
+        )
+    return text.upper()
+
+
+BchReference = Annotated[str, AfterValidator(bch_reference)]
 
 
 class Procedure(StrEnum):
-    AIA = "aia"
+    """Every statutory procedure of the design (DESIGN.md, "The procedures"). Those a case can be
+    opened for are the ones in the API's registry (api/procedures.py)."""
+
+    AIA = "aia"  # advance informed agreement, CP Arts 7-10, 15, 21
+    FFP = "ffp"  # food, feed or processing, CP Art 11
+    REVIEW = "review"  # review of decisions, CP Art 12
+    SIMPLIFIED = "simplified"  # simplified procedure, CP Art 13
+    EMERGENCY = "emergency"  # unintentional movements and emergencies, CP Art 17
+    ILLEGAL = "illegal"  # illegal transboundary movements, CP Art 25
+    CONFIDENTIALITY = "confidentiality"  # confidential information, CP Art 21
+    RESPONSE_MEASURES = "response_measures"  # SP Arts 2-8, 12
+    TREATY_STATUS = "treaty_status"  # CP Arts 37, 39; SP Arts 18, 20
 
 
 class Organisation(BaseModel):
@@ -59,7 +86,8 @@ class Organisation(BaseModel):
 
 
 class Notifier(BaseModel):
-    """Who notified (Art 8(1): the Party of export or the exporter on its behalf)."""
+    """Who notified (Art 8(1): the Party of export or the exporter on its behalf), or who else
+    writes to the authority and is answered by letter."""
 
     model_config = with_strip
     name: Text
@@ -68,159 +96,6 @@ class Notifier(BaseModel):
     language: Language | None = Field(
         default=None, description="language of our letters; default: the authority's setting"
     )
-
-
-class AnnexIItem(StrEnum):
-    """The items a notification must contain at a minimum (CP Art 8(1), Annex I (a)-(o))."""
-
-    A = "a"
-    B = "b"
-    C = "c"
-    D = "d"
-    E = "e"
-    F = "f"
-    G = "g"
-    H = "h"
-    I = "i"  # noqa: E741 - the Annex's own lettering
-    J = "j"
-    K = "k"
-    L = "l"
-    M = "m"
-    N = "n"
-    O = "o"  # noqa: E741
-
-
-ANNEX_I_DESCRIPTIONS: dict[AnnexIItem, str] = {
-    AnnexIItem.A: "name, address and contact details of the exporter",
-    AnnexIItem.B: "name, address and contact details of the importer",
-    AnnexIItem.C: "name and identity of the LMO and its domestic biosafety classification",
-    AnnexIItem.D: "intended date or dates of the transboundary movement, if known",
-    AnnexIItem.E: "taxonomic status, common name, point of collection or acquisition, and "
-    "characteristics of the recipient or parental organisms",
-    AnnexIItem.F: "centres of origin and genetic diversity, and the habitats where the "
-    "organisms may persist or proliferate",
-    AnnexIItem.G: "taxonomic status, common name, point of collection or acquisition, and "
-    "characteristics of the donor organism or organisms",
-    AnnexIItem.H: "description of the nucleic acid or modification, the technique used, and "
-    "the resulting characteristics of the LMO",
-    AnnexIItem.I: "intended use of the LMO or products thereof",
-    AnnexIItem.J: "quantity or volume of the LMO to be transferred",
-    AnnexIItem.K: "previous and existing risk assessment report consistent with Annex III",
-    AnnexIItem.L: "suggested methods for safe handling, storage, transport and use",
-    AnnexIItem.M: "regulatory status of the LMO within the State of export",
-    AnnexIItem.N: "result and purpose of any notification by the exporter to other States",
-    AnnexIItem.O: "declaration that the information is factually correct",
-}
-
-# Items the Annex itself qualifies with "if known": their absence is not an omission.
-ANNEX_I_IF_KNOWN: frozenset[AnnexIItem] = frozenset({AnnexIItem.D})
-
-# Art 21(6): never confidential. (a) the notifier's name and address are kept outside Annex I
-# (Notifier) and are never confidential; (b) the general description of the LMO is item (c).
-NEVER_CONFIDENTIAL: frozenset[AnnexIItem] = frozenset({AnnexIItem.C})
-
-
-class AnnexI(BaseModel):
-    """Annex I, items (a)-(o). Missing items do not block receipt: they are recorded and the
-    acknowledgement states whether the notification is prima facie complete (Art 9(2)(b))."""
-
-    model_config = with_strip
-    a_exporter: Organisation | None = None
-    b_importer: Organisation | None = None
-    c_lmo_name: str | None = Field(default=None, description="name and identity of the LMO")
-    c_lmo_unique_identifier: str | None = Field(
-        default=None, description="OECD unique identifier, e.g. MON-ØØ81Ø-6"
-    )
-    c_biosafety_level: str | None = None
-    d_intended_movement_dates: str | None = None
-    e_recipient_organism: str | None = None
-    f_centres_of_origin_and_habitats: str | None = None
-    g_donor_organisms: str | None = None
-    h_modification: str | None = None
-    i_intended_use: str | None = None
-    j_quantity: str | None = None
-    k_risk_assessment_report: str | None = None
-    l_handling_methods: str | None = None
-    m_regulatory_status_in_export_state: str | None = None
-    n_notifications_to_other_states: str | None = None
-    o_declaration_of_accuracy: bool = False
-
-    @field_validator("c_lmo_unique_identifier")
-    @classmethod
-    def _oecd_id(cls, v: str | None) -> str | None:
-        if v is not None and not _OECD_ID.match(v.upper()):
-            raise ValueError(
-                "must be an OECD unique identifier: developer code (2-3 characters), event code "
-                "(5-6), check digit, dash-separated, e.g. MON-ØØ81Ø-6"
-            )
-        return v.upper() if v else v
-
-    def missing_items(self) -> list[AnnexIItem]:
-        present = {
-            AnnexIItem.A: self.a_exporter is not None,
-            AnnexIItem.B: self.b_importer is not None,
-            AnnexIItem.C: bool(self.c_lmo_name),
-            AnnexIItem.D: bool(self.d_intended_movement_dates),
-            AnnexIItem.E: bool(self.e_recipient_organism),
-            AnnexIItem.F: bool(self.f_centres_of_origin_and_habitats),
-            AnnexIItem.G: bool(self.g_donor_organisms),
-            AnnexIItem.H: bool(self.h_modification),
-            AnnexIItem.I: bool(self.i_intended_use),
-            AnnexIItem.J: bool(self.j_quantity),
-            AnnexIItem.K: bool(self.k_risk_assessment_report),
-            AnnexIItem.L: bool(self.l_handling_methods),
-            AnnexIItem.M: bool(self.m_regulatory_status_in_export_state),
-            AnnexIItem.N: bool(self.n_notifications_to_other_states),
-            AnnexIItem.O: self.o_declaration_of_accuracy,
-        }
-        return [i for i, ok in present.items() if not ok and i not in ANNEX_I_IF_KNOWN]
-
-
-class ConfidentialityClaim(BaseModel):
-    """Art 21(1): the notifier identifies information to be treated as confidential."""
-
-    model_config = with_strip
-    item: AnnexIItem
-    justification: str | None = Field(default=None, description="given on request, Art 21(1)")
-
-
-class Notification(BaseModel):
-    """A notification under CP Art 8, as submitted by the notifier."""
-
-    model_config = with_strip
-    notifier_reference: NotifierReference
-    notifier: Notifier
-    party_of_export: CountryCode
-    party_of_import: CountryCode
-    received_on: date | None = Field(
-        default=None,
-        description="date of receipt; may be in the past for cases entered late; default today "
-        "in the authority's time zone",
-    )
-    annex_i: AnnexI
-    confidential: list[ConfidentialityClaim] = Field(default_factory=list)
-
-    @field_validator("confidential")
-    @classmethod
-    def _art_21_6(cls, claims: list[ConfidentialityClaim]) -> list[ConfidentialityClaim]:
-        for claim in claims:
-            if claim.item in NEVER_CONFIDENTIAL:
-                raise ValueError(
-                    f"Annex I item ({claim.item.value}) cannot be confidential: Art 21(6)(b) "
-                    "excludes the general description of the LMO"
-                )
-        items = [c.item for c in claims]
-        if len(items) != len(set(items)):
-            raise ValueError("each Annex I item may be claimed confidential once")
-        return claims
-
-
-def fingerprint(notification: Notification) -> str:
-    """Identifies a notification's content, so that a resubmission under the same reference can be
-    told apart from a different notification reusing it. The receipt date is left out: it
-    defaults to the day of submission."""
-    body = notification.model_dump_json(exclude={"received_on"})
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 class ClockRules(CountingRules):
@@ -247,16 +122,19 @@ class BchPolicy(BaseModel):
     approval_window_days: int = 83
 
 
-class AiaStart(BaseModel):
-    """Workflow input of an advance informed agreement case."""
+class CaseStart(BaseModel):
+    """What every case's workflow input holds beside the procedure's own: the case id, the date
+    its periods count from, and the deployment's rules snapshotted when it opened."""
 
     case_id: str
-    notification: Notification
     received_on: date
     rules: ClockRules = Field(default_factory=ClockRules)
     authority: AuthorityContext = Field(default_factory=AuthorityContext)
     bch: BchPolicy = Field(default_factory=BchPolicy)
     submitted_at: datetime | None = None
+    continue_as_new_after_events: int = Field(
+        default=5000, description="a long case continues as new past this many history events"
+    )
 
 
 # ---- commands (Temporal Update inputs) --------------------------------------------------------
@@ -267,112 +145,7 @@ class Command(BaseModel):
     actor: str = Field(default="case-officer", max_length=200, description="who gives the command")
 
 
-class Acknowledge(Command):
-    """Art 9(1)-(2) acknowledgement, with the Art 10(2) choice of route."""
-
-    prima_facie_complete: bool | None = Field(
-        default=None,
-        description="Art 9(2)(b); default: complete when no Annex I item is missing",
-    )
-    procedure: Literal["article_10", "domestic_framework"] = Field(
-        default="article_10", description="Art 9(2)(c)"
-    )
-    consent_route: Literal["written_consent", "proceed_without_consent"] = Field(
-        default="written_consent",
-        description="Art 10(2)(a) only after written consent, or (b) after no less than 90 days "
-        "without a subsequent written consent",
-    )
-    proceed_after_days: int = Field(
-        default=90,
-        ge=90,
-        le=3650,
-        description="Art 10(2)(b) route: days after the acknowledgement (no less than 90)",
-    )
-
-
-class RequestInformation(Command):
-    """Art 10(3)(c): request additional relevant information; the decision clock stops."""
-
-    items: list[Text] = Field(min_length=1, description="what is requested")
-    note: str | None = None
-
-
-class RecordInformationReceived(Command):
-    """The requested information arrived; the decision clock resumes."""
-
-    received_on: date | None = Field(
-        default=None, description="date the information arrived; default today; not in the future"
-    )
-    summary: str | None = None
-
-
-class Extend(Command):
-    """Art 10(3)(d): the decision period is extended by a defined period, with reasons."""
-
-    days: int = Field(ge=1, le=730)
-    reasons: Text
-
-
-class RiskAssessment(Command):
-    """Art 15 and Annex III: the risk assessment a decision rests on."""
-
-    carried_out_by: Literal["authority", "exporter"] = Field(
-        description="Art 15(2): the Party of import may require the exporter to carry it out"
-    )
-    cost_borne_by_notifier: bool = Field(
-        default=False, description="Art 15(3): if the Party of import so requires"
-    )
-    summary: Text = Field(description="never confidential, Art 21(6)(c)")
-    overall_risk: Literal["negligible", "low", "moderate", "high", "not_estimable"]
-    recommendation: Text = Field(description="Annex III 8(e): are the risks acceptable/manageable")
-    scientific_uncertainty: bool = Field(default=False, description="Annex III 8(f)")
-    document_reference: str | None = None
-
-
-class Decide(Command):
-    """Art 10(3)(a)/(b): approve (with or without conditions) or prohibit the import."""
-
-    result: Literal["approval", "approval_with_conditions", "prohibition"]
-    conditions: list[Text] = Field(default_factory=list)
-    reasons: str | None = Field(
-        default=None, description="required unless consent is unconditional, Art 10(4)"
-    )
-    subsequent_imports: str | None = Field(
-        default=None,
-        description="Art 10(3)(a): how an approval applies to subsequent imports of the same LMO",
-    )
-    lack_of_scientific_certainty: bool = Field(
-        default=False, description="Art 10(6): decided despite lack of scientific certainty"
-    )
-    bch_modified_organisms: list[BchReference] = Field(
-        default_factory=list,
-        description="the LMO's record(s) on the BCH, as GUID@revision, if registered there",
-    )
-    bch_risk_assessments: list[BchReference] = Field(
-        default_factory=list, description="risk assessment records on the BCH (GUID@revision)"
-    )
-
-
-class Withdraw(Command):
-    """The notifier withdraws its notification; the case closes (Art 21(5) still applies)."""
-
-    actor: str = Field(default="notifier", max_length=200)
-    reason: str | None = None
-
-
-# ---- what the workflow shows --------------------------------------------------------------------
-
-
-class Stage(StrEnum):
-    RECEIVED = "received"
-    ACKNOWLEDGED = "acknowledged"
-    AWAITING_INFORMATION = "awaiting_information"
-    DECIDED = "decided"
-    MAY_PROCEED = "may_proceed_without_consent"
-    WITHDRAWN = "withdrawn"
-
-
-CLOSED_STAGES = frozenset({Stage.DECIDED, Stage.MAY_PROCEED, Stage.WITHDRAWN})
+# ---- what a case shows ------------------------------------------------------------------------
 
 
 class DeadlineStatus(StrEnum):
@@ -385,18 +158,32 @@ class DeadlineStatus(StrEnum):
 
 
 class DeadlineView(BaseModel):
-    key: Literal["acknowledgement", "decision", "proceed_without_consent"]
+    """One row of a case's deadline ledger. ``remaining_days``, ``days_overdue`` and ``status``
+    are as of ``today`` of the view they are in; the API recomputes them at read time."""
+
+    key: str = Field(description="which period, e.g. decision, acknowledgement, answer")
     label: str
+    label_hu: str = ""
     article: str
     period_days: int
     start: date
     due: date | None
     ends_at: datetime | None = Field(description="the instant the last day ends (UTC)")
     status: DeadlineStatus
-    remaining_days: int | None = None
+    remaining_days: int | None = Field(
+        default=None,
+        description="days left: to the last day while the deadline runs, or the days that "
+        "remain on a stopped clock",
+    )
     days_overdue: int = 0
     met_on: date | None = None
     explanation: str
+    explanation_hu: str = ""
+    authority_deadline: bool = Field(
+        default=True,
+        description="a deadline of the authority's, which lapses when missed; false for a moment "
+        "that simply arrives (e.g. the Art 10(2)(b) date the movement may proceed)",
+    )
 
 
 class Step(BaseModel):
@@ -420,57 +207,67 @@ class OutgoingView(BaseModel):
     detail: str | None = None
 
 
-class InformationRequestView(BaseModel):
-    requested_on: date
-    items: list[str]
-    note: str | None
-    received_on: date | None = None
-    counted: bool = Field(description="whether the wait stops the clock (Art 10(3)(c))")
-
-
-class CaseView(BaseModel):
-    """Everything about a case, as the Query returns it and the register stores it."""
+class CaseFacts(BaseModel):
+    """What a case is about: fixed when it opens (the LMO can be named later). Every list, the
+    register row and the public register are made of these facts and of the case's state."""
 
     case_id: str
-    procedure: Procedure = Procedure.AIA
-    stage: Stage
-    closed: bool
-    notifier_reference: str
-    notifier_name: str
-    party_of_export: str
-    party_of_import: str
-    lmo_name: str | None
-    lmo_id: str | None
-    received_on: date
+    procedure: Procedure
+    title: str = Field(description="one line naming the case, for lists and the Web UI")
+    notifier_reference: str | None = None
+    notifier_name: str | None = None
+    notifier_email: str | None = Field(default=None, exclude=True)  # personal data: never shown
+    notifier_language: Language | None = None
+    party_of_export: str | None = None
+    party_of_import: str | None = None
+    lmo_name: str | None = None
+    lmo_id: str | None = None
+    received_on: date = Field(description="the date the case's periods count from")
+    confidential_items: list[str] = Field(default_factory=list)
+
+
+class CaseSummary(CaseFacts):
+    """Where the case stands: the common part of every view, and the register's row."""
+
+    stage: str
+    closed: bool = False
+    clock_stopped: bool = False
+    overdue: bool = False
+    days_overdue: int = 0
+    next_deadline_key: str | None = None
+    next_deadline_on: date | None = None
+    next_deadline_at: datetime | None = None
+
+
+DetailsT = TypeVar("DetailsT")
+
+
+class CaseView(CaseSummary, Generic[DetailsT]):
+    """Everything about a case, as its Query returns it and the register keeps it: the common
+    part, then ``details``, what only its procedure knows."""
+
     today: date
-    missing_annex_i_items: list[str]
-    confidential_items: list[str]
-    clock_stopped: bool
-    overdue: bool
-    status_text: str
+    timezone: str = Field(
+        default="Europe/Budapest", description="the authority's time zone: a day ends there"
+    )
+    stage_text: str = Field(description="the stage in words")
+    status_text: str = Field(description="the stage and the deadlines in words, as of today")
     next_deadline: DeadlineView | None
     deadlines: list[DeadlineView]
-    acknowledgement: Acknowledge | None = None
-    acknowledged_on: date | None = None
-    information_requests: list[InformationRequestView] = Field(default_factory=list)
-    extensions: list[Extend] = Field(default_factory=list)
-    extension_dates: list[date] = Field(default_factory=list)
-    risk_assessment: RiskAssessment | None = None
-    decision: Decide | None = None
-    decided_on: date | None = None
-    withdrawn_on: date | None = None
-    may_proceed_from: date | None = None
     outgoing: list[OutgoingView] = Field(default_factory=list)
     history: list[Step] = Field(default_factory=list)
     bch_publications: list[str] = Field(
         default_factory=list, description="ids of the BCH publication workflows of this case"
     )
     version: int
-    notification_fingerprint: str
+    details: DetailsT
+
+
+AnyCaseView = CaseView[dict[str, Any]]
 
 
 class CommandResult(BaseModel):
     case_id: str
-    stage: Stage
+    stage: str
     summary: str
     next_deadline: DeadlineView | None

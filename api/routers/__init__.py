@@ -1,5 +1,2 @@
-"""The API's routers: one per procedure (aia), plus the cross-procedure case reads (cases)."""
-
-from api.routers import aia, cases
-
-__all__ = ["aia", "cases"]
+"""The API's routers: every procedure's (from the registry), case reads, BCH publications and the
+public register."""

@@ -5,17 +5,19 @@ the next deadline of every open case."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from icalendar import Calendar, Event
 
 from activities import register as reads
 from api import cases
 from api.auth import PrincipalDep, StaffDep, ensure_case_access
-from api.deps import ClientDep, PoolDep
+from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
+from api.params import CaseId, Limit, Offset
 from api.problems import problem_responses
+from api.procedures import AnyCaseView, KnownProcedure, KnownStage
 from api.register import (
     AuditRecord,
     CaseSummary,
@@ -23,14 +25,12 @@ from api.register import (
     case_exists,
     open_deadlines,
 )
-from workflows.models import CaseView, Procedure, Stage
+from workflows import clock
 
 TAG = "Cases"
 CALENDAR_TAG = "Deadlines"
 
 router = APIRouter(prefix="/v1")
-
-CaseId = Annotated[str, Path(min_length=1, max_length=200, examples=["aia-hu-exs-2027-014"])]
 
 
 @router.get(
@@ -45,8 +45,10 @@ CaseId = Annotated[str, Path(min_length=1, max_length=200, examples=["aia-hu-exs
 async def list_cases(
     principal: PrincipalDep,
     pool: PoolDep,
-    procedure: Procedure | None = None,
-    stage: Stage | None = None,
+    now: NowDep,
+    settings: SettingsDep,
+    procedure: KnownProcedure | None = None,
+    stage: KnownStage | None = None,
     overdue: Annotated[
         bool | None,
         Query(description="only cases with (true) or without (false) a missed deadline"),
@@ -58,8 +60,8 @@ async def list_cases(
     party_of_import: Annotated[
         str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. HU")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[CaseSummary]:
     rows = await reads.list_cases(
         pool,
@@ -72,23 +74,26 @@ async def list_cases(
         limit=limit,
         offset=offset,
     )
-    return [CaseSummary.model_validate(dict(r)) for r in rows]
+    today = clock.local_date(now, settings.timezone)
+    return [CaseSummary.model_validate(dict(r)).as_of(today) for r in rows]
 
 
 @router.get(
     "/cases/{case_id}",
-    response_model=CaseView,
+    response_model=AnyCaseView,
     tags=[TAG],
     summary="Read a case: stage, deadline ledger with explanations, history",
-    description="Live from the case's workflow (a Temporal Query), not from the register. "
-    "A notifier reads its own cases only; another's is answered 404.",
+    description="Live from the case's workflow (a Temporal Query), not from the register, with "
+    "today's date, the remaining and overdue days and the status computed at the moment of "
+    "reading. `details` is the procedure's own part. A notifier reads its own cases only; "
+    "another's is answered 404.",
     responses=problem_responses(401, 404, 503),
 )
 async def read_case(
-    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep
-) -> CaseView:
+    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep, now: NowDep
+) -> Any:
     await ensure_case_access(principal, case_id, client, pool)
-    return await cases.get_case(client, case_id, pool)
+    return await cases.get_case(client, case_id, pool, now=now)
 
 
 @router.get(

@@ -15,7 +15,9 @@ from api import cases
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep
 from api.deps import ClientDep, PoolDep
 from api.errors import CaseNotFound
+from api.params import CaseId, Limit, Offset
 from api.problems import problem_responses
+from api.procedures import KnownStage
 from api.register import (
     PublicCase,
     PublicCaseSummary,
@@ -24,8 +26,6 @@ from api.register import (
     public_entry,
     public_summary,
 )
-from api.routers.cases import CaseId
-from workflows.models import Stage
 
 TAG = "Public register"
 
@@ -51,7 +51,7 @@ _CONFIDENTIALITY = (
 async def public_register(
     _: OptionalPrincipalDep,
     pool: PoolDep,
-    stage: Stage | None = None,
+    stage: KnownStage | None = None,
     party_of_import: Annotated[
         str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. HU")
     ] = None,
@@ -59,8 +59,8 @@ async def public_register(
         str | None,
         Query(max_length=20, description="the LMO's OECD unique identifier, e.g. MON-ØØ81Ø-6"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[PublicCaseSummary]:
     entries = await public_entries(
         pool,

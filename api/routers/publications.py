@@ -3,25 +3,18 @@ officer's correction and resubmission of a record the BCH refused."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api import cases
 from api.auth import StaffDep
 from api.deps import ClientDep
+from api.params import CaseId, IdempotencyKey, PublicationId
 from api.problems import problem_responses
-from api.routers.aia import IdempotencyKey
-from api.routers.cases import CaseId
 from workflows.bch_publication import BchCorrection, PublicationView
 
 TAG = "BCH publication"
 
 router = APIRouter(prefix="/v1", tags=[TAG])
-
-PublicationId = Annotated[
-    str, Path(min_length=1, max_length=300, examples=["bch-aia-hu-exs-2027-014-decision"])
-]
 
 
 @router.get(

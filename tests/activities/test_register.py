@@ -17,6 +17,7 @@ def sync(case_id: str, version: int, stage: str, seqs: list[int]) -> RegisterSyn
             case_id=case_id,
             workflow_id=case_id,
             procedure="aia",
+            title="Maize MON 810 (R-1)",
             stage=stage,
             notifier_reference="R-1",
             received_on=date(2027, 1, 10),

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from api.app import create_app
 from api.problems import PROBLEM_JSON
-from api.routers.aia import example_notification
+from api.procedures import example_notification
 from tests.support.temporal import Stack
 
 T = TypeVar("T")
@@ -22,7 +22,9 @@ T = TypeVar("T")
 
 @pytest_asyncio.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(stack.settings, client=stack.client, pool=stack.pool)
+    app = create_app(
+        stack.settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client

@@ -38,6 +38,8 @@ ROUTES = {
     ("get", "/v1/register"),
     ("get", "/v1/register/{case_id}"),
     ("get", "/healthz"),
+    ("get", "/livez"),
+    ("get", "/readyz"),
 }
 
 
@@ -148,7 +150,9 @@ async def test_an_unexpected_error_is_a_500_problem_with_a_correlation_id(
 
 
 async def test_healthz(stack: Stack) -> None:
-    app = create_app(stack.settings, client=stack.client, pool=stack.pool)
+    app = create_app(
+        stack.settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         r = await http.get("/healthz")

@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tests.api.conftest import assert_problem, case_id_of, eventually, notification_body
 from tests.support.temporal import Stack
-from workflows.models import Notification, fingerprint
+from workflows.aia.models import Notification, fingerprint
 
 RA = {
     "carried_out_by": "authority",
@@ -51,7 +51,8 @@ async def archive_as(stack: Stack, row: dict[str, Any], body: dict[str, Any]) ->
     state = dict(row["state"])
     state["case_id"] = cid
     state["notifier_reference"] = body["notifier_reference"]
-    state["notification_fingerprint"] = fingerprint(Notification.model_validate(body))
+    state["details"] = dict(state["details"])
+    state["details"]["notification_fingerprint"] = fingerprint(Notification.model_validate(body))
     columns = {**row, "case_id": cid, "workflow_id": cid, "state": state}
     names = [c for c in columns if c not in ("created_at", "updated_at")]
     async with stack.pool.acquire() as conn:
@@ -75,7 +76,7 @@ async def test_closed_case_is_read_from_the_register_once_its_workflow_is_gone(
     case = response.json()
     assert case["case_id"] == cid and case["stage"] == "decided" and case["closed"]
     assert [s["kind"] for s in case["history"]][-1] == "decided"
-    assert case["decision"]["reasons"] == "Gene flow cannot be excluded."
+    assert case["details"]["decision"]["reasons"] == "Gene flow cannot be excluded."
 
     # A command is refused as for any closed case, not answered "no such case".
     problem = assert_problem(await api.post(f"/v1/cases/{cid}/acknowledgement", json={}), 409)

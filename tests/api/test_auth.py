@@ -57,7 +57,9 @@ async def callers(stack: Stack) -> AsyncIterator[Callers]:
         bob_token: f"notifier:{bob_email}",
     }
     settings = stack.settings.model_copy(update={"api_tokens": tokens})
-    app = create_app(settings, client=stack.client, pool=stack.pool)
+    app = create_app(
+        settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
+    )
     transport = httpx.ASGITransport(app=app)
 
     def client(token: str | None) -> httpx.AsyncClient:
@@ -471,9 +473,9 @@ async def test_public_register_reads_a_row_with_a_sparse_state(
     case_id, lmo_id = f"aia-hu-sparse-{uuid.uuid4().hex[:8]}", _unique_lmo_id()
     async with stack.pool.acquire() as conn:
         await conn.execute(
-            "INSERT INTO cases (case_id, workflow_id, procedure, stage, notifier_reference, "
+            "INSERT INTO cases (case_id, workflow_id, procedure, stage, title, notifier_reference, "
             "notifier_email, lmo_id, received_on, state, version) "
-            "VALUES ($1, $1, 'aia', 'received', 'R-1', 'hidden@acme.example', $2, "
+            "VALUES ($1, $1, 'aia', 'received', 'A maize', 'R-1', 'hidden@acme.example', $2, "
             "'2027-01-10', $3, 1)",
             case_id,
             lmo_id,

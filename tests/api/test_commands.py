@@ -63,7 +63,7 @@ async def test_full_procedure_over_http(stack: Stack, api: httpx.AsyncClient) ->
     # ...whereas a new request while one is open is refused.
     assert_problem(await command(api, case_id, "information-requests", request, key="req-2"), 409)
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert len(case["information_requests"]) == 1
+    assert len(case["details"]["information_requests"]) == 1
     assert [s["kind"] for s in case["history"]].count("information_requested") == 1
     assert case["clock_stopped"] is True
 
@@ -115,7 +115,7 @@ async def test_full_procedure_over_http(stack: Stack, api: httpx.AsyncClient) ->
         "risk_assessment_recorded",
         "decided",
     ]
-    assert case["decided_on"] > received
+    assert case["details"]["decided_on"] > received
 
     # After the decision no command is allowed, whether the workflow is still delivering or done.
     problem = assert_problem(await command(api, case_id, "withdrawal", {}), 409)
@@ -160,7 +160,7 @@ async def test_withdrawn_case_refuses_a_decision(stack: Stack, api: httpx.AsyncC
     problem = assert_problem(await command(api, case_id, "decision", decision), 409)
     assert "withdrawn" in problem["detail"]
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert case["stage"] == "withdrawn" and case["decision"] is None
+    assert case["stage"] == "withdrawn" and case["details"]["decision"] is None
 
 
 async def test_an_idempotency_key_belongs_to_one_command(
@@ -174,7 +174,7 @@ async def test_an_idempotency_key_belongs_to_one_command(
     assert r.status_code == 200, r.text
     assert r.json()["stage"] == "awaiting_information"
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert len(case["information_requests"]) == 1
+    assert len(case["details"]["information_requests"]) == 1
 
     too_long = "k" * 201
     problem = assert_problem(await command(api, case_id, "extensions", {}, key=too_long), 422)

@@ -38,7 +38,7 @@ async def test_submit_creates_a_case_and_resubmission_returns_it(
     created = r.json()
     assert created["case_id"] == case_id
     assert created["stage"] == "received"
-    assert created["missing_annex_i_items"] == []
+    assert created["details"]["missing_annex_i_items"] == []
     assert created["confidential_items"] == ["j"]
     run_id = (await stack.client.get_workflow_handle(case_id).describe()).run_id
 
@@ -74,7 +74,10 @@ async def test_submit_creates_a_case_and_resubmission_returns_it(
     assert conflict["case_id"] == case_id
     assert body["notifier_reference"] in conflict["detail"]
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert case["notification_fingerprint"] == created["notification_fingerprint"]
+    assert (
+        case["details"]["notification_fingerprint"]
+        == created["details"]["notification_fingerprint"]
+    )
     assert [s["kind"] for s in case["history"]] == ["notification_received"]
     assert (await stack.client.get_workflow_handle(case_id).describe()).run_id == run_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.models import Notification
+from workflows.aia.models import Notification
 
 
 def notification_body(reference: str = "ACME-2027-001", **overrides: Any) -> dict[str, Any]:

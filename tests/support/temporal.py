@@ -4,12 +4,15 @@ register, SMTP sink and BCH stand-in."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest_asyncio
@@ -19,8 +22,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.cases import get_case
 from infra.settings import Settings
 from worker import build_worker, close_activities
+from workflows.models import CaseView
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
@@ -91,3 +96,19 @@ async def stack(
     async with worker:
         yield Stack(time_env, time_env.client, settings, db_pool, smtp_sink, bch_standin)
     await close_activities(worker)
+
+
+async def read_case(stack: Stack, case_id: str) -> CaseView[Any]:
+    """The case as the API reads it: live from its workflow, as of the test server's now."""
+    return await get_case(stack.client, case_id, stack.pool, now=await stack.env.get_current_time())
+
+
+async def record_history(stack: Stack, workflow_id: str, name: str) -> None:
+    """With RECORD_HISTORIES=1, keep this run's history in tests/histories/ for the replay test.
+    Histories of earlier versions of the code stay beside them (``*_v1``, ``*_v2``): running
+    cases recorded by those versions must keep replaying."""
+    if os.environ.get("RECORD_HISTORIES") != "1":
+        return
+    history = await stack.client.get_workflow_handle(workflow_id).fetch_history()
+    path = Path(__file__).parent.parent / "histories" / f"{name}.json"
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")

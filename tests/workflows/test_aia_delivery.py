@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.cases import get_case, run_command
-from tests.support.temporal import Stack
+from api.cases import run_command
+from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import RA, advance, eventually, mails, start
 from workflows import search_attributes as sa
-from workflows.models import Acknowledge, Decide, RequestInformation
+from workflows.aia.models import Acknowledge, Decide, RequestInformation
 
 NOTIFIER = "regulatory@acme-seeds.example"
 
@@ -21,7 +21,7 @@ async def test_smtp_down_then_back_delivers_exactly_one_message(stack: Stack) ->
     await run_command(stack.client, cid, "acknowledge", Acknowledge())
 
     async def pending() -> bool:
-        view = await get_case(stack.client, cid)
+        view = await read_case(stack, cid)
         ack = [o for o in view.outgoing if o.purpose == "aia_acknowledgement"]
         return bool(ack) and ack[0].status == "pending" and "pending delivery" in view.status_text
 
@@ -49,7 +49,7 @@ async def test_smtp_down_then_back_delivers_exactly_one_message(stack: Stack) ->
         return [m for m in mails(stack, cid) if m["To"] == NOTIFIER]
 
     assert len(await eventually(delivered)) == 1
-    view = await get_case(stack.client, cid)
+    view = await read_case(stack, cid)
     assert all(o.status == "sent" for o in view.outgoing)
     assert "pending" not in view.status_text
     await advance(stack, 1)
@@ -63,11 +63,11 @@ async def test_permanent_refusal_is_recorded_and_escalated(stack: Stack) -> None
     await run_command(stack.client, cid, "acknowledge", Acknowledge())
 
     async def failed() -> bool:
-        view = await get_case(stack.client, cid)
+        view = await read_case(stack, cid)
         return any(o.status == "failed" for o in view.outgoing)
 
     assert await eventually(failed)
-    view = await get_case(stack.client, cid)
+    view = await read_case(stack, cid)
     failure = next(o for o in view.outgoing if o.status == "failed")
     assert failure.recipient == NOTIFIER and "550" in (failure.detail or "")
     assert "FAILED" in view.status_text

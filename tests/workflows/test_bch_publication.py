@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.cases import run_command
 from tests.support.temporal import Stack
 from tests.workflows.test_aia import RA, advance, eventually, mails, record_history, start
+from workflows.aia.models import Acknowledge, Decide
 from workflows.bch_publication import (
     BchCorrection,
     BchPublicationStart,
@@ -20,7 +21,6 @@ from workflows.bch_publication import (
     PublicationView,
     publication_workflow_id,
 )
-from workflows.models import Acknowledge, Decide
 
 
 async def decide_case(stack: Stack, reference: str) -> tuple[str, str]:

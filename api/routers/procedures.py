@@ -1,0 +1,190 @@
+"""The routes of every procedure in the registry (api/procedures.py): ``POST /v1{start_path}``
+opens a case, ``POST /v1/cases/{case_id}/{command}`` runs a command as a Temporal Update; the
+optional ``Idempotency-Key`` header is its Update id, so a retried request runs the command once.
+
+Officers' commands are for staff (a notifier gets 403); a notifier opens cases under its own
+e-mail only and runs the commands a procedure gives it on its own cases. Every command's
+``actor`` is the authenticated principal, whatever the body says (api/auth.py), so the audit log
+names who really gave it.
+"""
+
+# No ``from __future__ import annotations`` here: each route's body type is set at run time from
+# the registry, and FastAPI reads it from the function's signature.
+
+import inspect
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+
+from api import cases
+from api.auth import Principal, PrincipalDep, StaffDep, ensure_case_access
+from api.deps import ClientDep, PoolDep, SettingsDep
+from api.errors import Forbidden, ReferenceConflict
+from api.params import CaseId, IdempotencyKey
+from api.problems import problem_responses
+from api.procedures import PROCEDURES, CommandSpec, Opening, ProcedureSpec
+from workflows import clock
+from workflows.models import CommandResult
+
+router = APIRouter(prefix="/v1")
+
+_OFFICERS = (
+    "For the authority's staff (a notifier gets 403). The command's `actor` is the "
+    "authenticated staff member, whatever the body says."
+)
+_OWN = (
+    " The command's `actor` is the authenticated principal (`notifier:<email>` or the staff "
+    "member), whatever the body says."
+)
+
+
+def _authorize_opening(principal: Principal, body: Any, opening: Opening) -> None:
+    """A notifier opens cases under its own e-mail, and never states the date of receipt."""
+    if principal.is_staff:
+        return
+    if opening.owner_email is None:
+        raise Forbidden(
+            f"you are authenticated as notifier {principal.name}: only the authority's staff "
+            "open this kind of case"
+        )
+    if opening.owner_email != principal.name:
+        field = "notifier.email" if hasattr(body, "notifier") else "requester.email"
+        raise Forbidden(
+            f"you are authenticated as notifier {principal.name}, but this request's {field} is "
+            f"{opening.owner_email}: a notifier files only under its own e-mail"
+        )
+    if getattr(body, "received_on", None) is not None:
+        raise Forbidden(
+            "received_on is recorded by the authority: a notifier may not state it (leave it "
+            "out; the date of receipt is the day the request arrives)"
+        )
+
+
+def _start_route(spec: ProcedureSpec) -> None:
+    async def open_case(**kwargs: Any) -> Any:
+        body: Any = kwargs[spec.start_body]
+        response: Response = kwargs["response"]
+        principal: Principal = kwargs["principal"]
+        client, settings, pool = kwargs["client"], kwargs["settings"], kwargs["pool"]
+        now = datetime.now(UTC)
+        opening = spec.open(settings, body, clock.local_date(now, settings.timezone), now)
+        _authorize_opening(principal, body, opening)
+        try:
+            case, created = await cases.open_case(client, settings, spec, body, now, pool)
+        except ReferenceConflict as err:
+            if not principal.is_staff:  # a notifier learns nothing of another's cases
+                err.extra.pop("case_id", None)
+            raise
+        location = f"/v1/cases/{case.case_id}"
+        if created:
+            response.headers["Location"] = location
+        else:
+            response.status_code = 200
+            response.headers["Content-Location"] = location
+        return case
+
+    open_case.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                spec.start_body,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[
+                    spec.start_model, Body(openapi_examples=spec.start_examples or None)
+                ],
+            ),
+            *(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+                for name, annotation in (
+                    ("response", Response),
+                    ("principal", PrincipalDep),
+                    ("client", ClientDep),
+                    ("settings", SettingsDep),
+                    ("pool", PoolDep),
+                )
+            ),
+        ]
+    )
+    router.add_api_route(
+        spec.start_path,
+        open_case,
+        methods=["POST"],
+        status_code=201,
+        response_model=spec.view_model,
+        summary=spec.start_summary,
+        description=spec.start_description,
+        tags=[spec.tag],
+        name=f"open_{spec.procedure.value}",
+        responses={
+            201: {
+                "description": "Case created",
+                "headers": {
+                    "Location": {
+                        "description": "the case: /v1/cases/{case_id}",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            200: {
+                "model": spec.view_model,
+                "description": "Already opened with the same content: the existing case",
+                "headers": {
+                    "Content-Location": {
+                        "description": "the case: /v1/cases/{case_id}",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            **problem_responses(401, 403, 409, 422, 503),
+        },
+    )
+
+
+def _command_route(spec: ProcedureSpec, declared: CommandSpec) -> None:
+    async def run(
+        case_id: CaseId,
+        command: Any,
+        principal: Any,
+        client: ClientDep,
+        pool: PoolDep,
+        key: IdempotencyKey = None,
+    ) -> CommandResult:
+        if declared.who == "own":
+            await ensure_case_access(principal, case_id, client, pool)
+        # The audit log names who really gave the command, never what the body claims.
+        command = command.model_copy(update={"actor": principal.actor})
+        return await cases.run_command(client, case_id, declared.name, command, key, pool)
+
+    _annotate(run, "command", declared.model)
+    _annotate(run, "principal", PrincipalDep if declared.who == "own" else StaffDep)
+    statuses = (
+        (401, 404, 409, 422, 503) if declared.who == "own" else (401, 403, 404, 409, 422, 503)
+    )
+    router.add_api_route(
+        f"/cases/{{case_id}}/{declared.path}",
+        run,
+        methods=["POST"],
+        response_model=CommandResult,
+        summary=declared.summary,
+        description=(declared.description + _OWN) if declared.who == "own" else _OFFICERS,
+        tags=[spec.tag],
+        name=f"{spec.procedure.value}_{declared.name}",
+        responses=problem_responses(*statuses),
+    )
+
+
+def _annotate(fn: Any, name: str, annotation: Any) -> None:
+    """Give parameter ``name`` of ``fn`` its type, for FastAPI and the OpenAPI document."""
+    signature = inspect.signature(fn)
+    fn.__signature__ = signature.replace(
+        parameters=[
+            p.replace(annotation=annotation) if p.name == name else p
+            for p in signature.parameters.values()
+        ]
+    )
+
+
+for _spec in PROCEDURES:
+    _start_route(_spec)
+    for _command in _spec.commands:
+        _command_route(_spec, _command)

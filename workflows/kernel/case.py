@@ -1,0 +1,268 @@
+"""One case's kernel pieces, composed: its history, deadline ledger, outbox and projection, and
+the generic reactions to what the ledger and the outbox hand back (reminders, lapses, failed
+messages). A procedure workflow holds one :class:`Case` and tells it what its article says."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair
+
+from activities.bch import BchDecisionInput
+from workflows import search_attributes as sa
+from workflows.bch_publication import BchPublicationStart
+from workflows.kernel import deadlines
+from workflows.kernel.history import History
+from workflows.kernel.ledger import Arrival, Entry, Event, Lapse, Ledger, Reminder
+from workflows.kernel.outbox import Outbox
+from workflows.kernel.projection import Projection
+from workflows.kernel.state import KernelState, Message
+from workflows.models import (
+    AuthorityContext,
+    BchPolicy,
+    CaseFacts,
+    CaseView,
+    ClockRules,
+    CommandResult,
+    DeadlineStatus,
+    DeadlineView,
+    Language,
+)
+
+D = TypeVar("D")
+
+# Long cases continue as new before their history grows large (Temporal warns at 10,240 events
+# and stops a workflow at 51,200); the server may also suggest it earlier.
+CONTINUE_AS_NEW_AFTER_EVENTS = 5000
+
+
+class Case:
+    def __init__(
+        self,
+        facts: CaseFacts,
+        *,
+        rules: ClockRules,
+        authority: AuthorityContext,
+        bch: BchPolicy,
+        carried: KernelState | None = None,
+        letter_context: dict[str, Any] | None = None,
+        continue_as_new_after_events: int = CONTINUE_AS_NEW_AFTER_EVENTS,
+    ) -> None:
+        self.facts = facts
+        self.rules = rules
+        self.authority = authority
+        self.bch_policy = bch
+        self.state = carried or KernelState()
+        self.letter_context = letter_context or {}
+        self.continue_as_new_after_events = continue_as_new_after_events
+        self.changed = False
+        self.legacy = False  # set by the runtime: a case started before the kernel
+        self.register_finishing = False  # the case is closed: one last register sync, then end
+        self.history = History(facts.case_id, self.state.steps)
+        self.ledger = Ledger(rules, self.state.fired)
+        self.outbox = Outbox(
+            facts.case_id,
+            self.state.messages,
+            self.state.publications,
+            publication_start=self._publication_start,
+            publication_attributes=(
+                [SearchAttributePair(sa.PARTY_OF_IMPORT, facts.party_of_import)]
+                if facts.party_of_import
+                else []
+            ),
+            on_failed=self._message_failed,
+            on_change=self.touch,
+        )
+        self.projection = Projection(upsert_unchanged=False)
+
+    @property
+    def case_id(self) -> str:
+        return self.facts.case_id
+
+    # ---- time -----------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self.ledger.today(workflow.now())
+
+    def touch(self) -> None:
+        """Something changed: the run loop wakes, recomputes the deadlines and shows them."""
+        self.changed = True
+
+    # ---- history --------------------------------------------------------------------------
+
+    def record(
+        self, kind: str, actor: str, summary: str, data: dict[str, Any] | None = None
+    ) -> None:
+        self.history.record(self.today(), kind, actor, summary, data or {})
+        self.touch()
+
+    # ---- messages -------------------------------------------------------------------------
+
+    def letter(self, step: str, template: str, to: str, language: Language, **context: Any) -> None:
+        """A letter to someone outside the authority, in that person's language."""
+        self.outbox.email(step, template, to, language, self.letter_context | context)
+
+    def internal(self, step: str, template: str, to: str, **context: Any) -> None:
+        """Mail to the authority's own staff, in the authority's language."""
+        self.outbox.email(
+            step, template, to, self.authority.default_language, self.letter_context | context
+        )
+
+    def bch(self, step: str, purpose: str, record: BchDecisionInput) -> None:
+        self.outbox.bch(step, purpose, record)
+
+    def bch_key(self, step: str) -> str:
+        return self.outbox.key(f"bch:{step}")
+
+    def _publication_start(self, message: Message, record: BchDecisionInput) -> BchPublicationStart:
+        return BchPublicationStart(
+            case_id=self.case_id,
+            purpose=message.purpose,
+            record=record,
+            officer_email=self.authority.officer_email,
+            language=self.authority.default_language,
+            timezone=self.rules.timezone,
+            context=dict(self.letter_context),
+            poll_interval=self.bch_policy.poll_interval,
+            approval_window_days=self.bch_policy.approval_window_days,
+        )
+
+    def _message_failed(self, message: Message) -> None:
+        self.record(
+            "message_failed",
+            "system",
+            f"{message.channel.upper()} message '{message.purpose}' to {message.recipient} failed "
+            f"permanently: {message.detail}",
+            {"key": message.key},
+        )
+        if message.recipient != self.authority.escalation_email:
+            self.internal(
+                f"failed-{message.key.rsplit(':', 1)[-1]}",
+                "delivery_failed",
+                self.authority.escalation_email,
+                purpose=message.purpose,
+                recipient=message.recipient,
+                error=message.detail,
+            )
+
+    # ---- deadlines ------------------------------------------------------------------------
+
+    def explain(self, view: DeadlineView | None, language: Language) -> str | None:
+        if view is None:
+            return None
+        return view.explanation_hu if language == "hu" and view.explanation_hu else view.explanation
+
+    def react(self, events: Sequence[Event]) -> list[Arrival]:
+        """Record and escalate reminders and lapses; hand back the moments that arrived, which
+        only the procedure knows what to do with."""
+        arrivals: list[Arrival] = []
+        for event in events:
+            if isinstance(event, Reminder):
+                self._remind(event)
+            elif isinstance(event, Lapse):
+                self._lapse(event.view)
+            else:
+                arrivals.append(event)
+        return arrivals
+
+    def _remind(self, event: Reminder) -> None:
+        v = event.view
+        assert v.due is not None
+        self.record(
+            "reminder",
+            "system",
+            f"Reminder: {v.label.lower()} due {v.due} ({_days(event.days_left)} left, {v.article})",
+            {"deadline": v.key, "due": v.due.isoformat(), "days_left": event.days_left},
+        )
+        language = self.authority.default_language
+        self.internal(
+            f"reminder-{v.key}-{v.due}-{event.offset}",
+            "deadline_reminder",
+            self.authority.officer_email,
+            deadline_label=v.label_hu if language == "hu" and v.label_hu else v.label,
+            article=v.article,
+            due=v.due.isoformat(),
+            days_left=event.days_left,
+            explanation=self.explain(v, language),
+        )
+
+    def _lapse(self, v: DeadlineView) -> None:
+        self.record(
+            "deadline_missed",
+            "system",
+            f"{v.label} was due {v.due} ({v.article}) and has passed; escalated. Silence is not "
+            "consent (Art 9(4), 10(5)): the case stays open.",
+            {"deadline": v.key, "due": v.due.isoformat() if v.due else None},
+        )
+        language = self.authority.default_language
+        # An ordered de-duplication: a set's order varies between processes (string hashing
+        # is randomised), and the order messages are queued in is part of the history.
+        for to in dict.fromkeys([self.authority.escalation_email, self.authority.officer_email]):
+            self.internal(
+                f"missed-{v.key}-{v.due}-{to}",
+                "deadline_missed",
+                to,
+                deadline_label=v.label_hu if language == "hu" and v.label_hu else v.label,
+                article=v.article,
+                due=v.due.isoformat() if v.due else None,
+                days_overdue=v.days_overdue,
+                explanation=self.explain(v, language),
+            )
+
+    # ---- views ----------------------------------------------------------------------------
+
+    def view(
+        self,
+        entries: Sequence[Entry],
+        *,
+        stage: str,
+        stage_text: str,
+        closed: bool,
+        details: D,
+        history: bool = True,
+    ) -> CaseView[D]:
+        """The case as of now: the facts, the stage the procedure names, the deadline ledger,
+        the messages and history the kernel keeps, and the procedure's details."""
+        now = workflow.now()
+        ledger = self.ledger.views(entries, now)
+        outgoing = [m.view() for m in self.outbox.messages]
+        nxt = deadlines.next_deadline(ledger)
+        return CaseView[Any](
+            **self.facts.model_dump(),
+            notifier_email=self.facts.notifier_email,
+            stage=stage,
+            closed=closed,
+            clock_stopped=any(d.status == DeadlineStatus.STOPPED for d in ledger),
+            overdue=any(d.status == DeadlineStatus.MISSED for d in ledger),
+            days_overdue=max((d.days_overdue for d in ledger), default=0),
+            next_deadline_key=nxt.key if nxt else None,
+            next_deadline_on=nxt.due if nxt else None,
+            next_deadline_at=nxt.ends_at if nxt else None,
+            today=self.today(),
+            timezone=self.rules.timezone,
+            stage_text=stage_text,
+            status_text=deadlines.status_text(stage_text, ledger, outgoing),
+            next_deadline=nxt,
+            deadlines=ledger,
+            outgoing=outgoing,
+            history=list(self.history.steps) if history else [],
+            bch_publications=list(self.outbox.publications),
+            version=self.state.version,
+            details=details,
+        )
+
+    def result(self, view: CaseView[Any], summary: str) -> CommandResult:
+        self.touch()
+        return CommandResult(
+            case_id=self.case_id,
+            stage=view.stage,
+            summary=summary,
+            next_deadline=view.next_deadline,
+        )
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"

@@ -1,0 +1,197 @@
+"""Outgoing e-mail and BCH records of one case, each keyed by the case and the step that owes
+it, delivered exactly once: the e-mail activity keeps a stable Message-ID and the SMTP server's
+answer per key, and each BCH record becomes its own publication process
+(workflows/bch_publication.py) whose workflow id is derived from the key.
+
+Each message is delivered by its own task, so a message the outside world cannot take (a
+recipient refused, a record the BCH rejects, an outage that outlasts the others) holds up no
+other. A message refused for good is marked failed and handed back to the case, which records
+and escalates it. Cases started before this kernel delivered one message at a time per channel,
+in order; they keep doing so (``sequential``), because that order is in their histories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+from activities.bch import BchActivities, BchDecisionInput, BchPublication
+from activities.email import EmailActivities, EmailDelivery, EmailRequest
+from workflows import search_attributes as sa
+from workflows.bch_publication import (
+    BchPublicationStart,
+    BchPublicationWorkflow,
+    publication_workflow_id,
+)
+from workflows.common import BCH_RETRY, EMAIL_RETRY
+from workflows.kernel.state import Message
+from workflows.models import Language
+
+EMAIL_TIMEOUT = timedelta(minutes=2)
+BCH_TIMEOUT = timedelta(minutes=5)
+
+
+class Outbox:
+    def __init__(
+        self,
+        case_id: str,
+        messages: list[Message],
+        publications: list[str],
+        *,
+        publication_start: Callable[[Message, BchDecisionInput], BchPublicationStart],
+        publication_attributes: list[SearchAttributePair[Any]],
+        on_failed: Callable[[Message], None],
+        on_change: Callable[[], None],
+    ) -> None:
+        self._case_id = case_id
+        self.messages = messages
+        self.publications = publications  # ids of the BCH publication workflows started
+        self._publication_start = publication_start
+        self._publication_attributes = publication_attributes
+        self._on_failed = on_failed
+        self._on_change = on_change
+        self.finishing = False  # the case is closed: deliver what is queued, then stop
+
+    # ---- queueing -------------------------------------------------------------------------
+
+    def key(self, step: str) -> str:
+        return f"{self._case_id}:{step}"
+
+    def has(self, key: str) -> bool:
+        return any(m.key == key for m in self.messages)
+
+    def email(
+        self, step: str, template: str, to: str, language: Language, context: dict[str, Any]
+    ) -> None:
+        """Queue an e-mail once: a step that is queued again (a retried command) is ignored."""
+        key = self.key(step)
+        if self.has(key):
+            return
+        request = EmailRequest(
+            message_key=key,
+            case_id=self._case_id,
+            to=to,
+            language=language,
+            template=template,
+            context=context,
+        )
+        self.messages.append(
+            Message(key=key, channel="email", recipient=to, purpose=template, payload=request)
+        )
+
+    def bch(self, step: str, purpose: str, record: BchDecisionInput) -> None:
+        """Queue a BCH record once; ``record.message_key`` must be ``self.key(f"bch:{step}")``."""
+        key = self.key(f"bch:{step}")
+        if self.has(key):
+            return
+        self.messages.append(
+            Message(
+                key=key,
+                channel="bch",
+                recipient="Biosafety Clearing-House",
+                purpose=purpose,
+                payload=record,
+            )
+        )
+
+    @property
+    def pending(self) -> list[Message]:
+        return [m for m in self.messages if m.status == "pending"]
+
+    # ---- delivery -------------------------------------------------------------------------
+
+    async def deliver_all(self) -> None:
+        """Deliver every message as it is queued, each on its own, until the case finishes."""
+        started: set[str] = set()
+        tasks: list[asyncio.Task[None]] = []
+
+        def new() -> list[Message]:
+            return [m for m in self.pending if m.key not in started]
+
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(new()) or (self.finishing and all(t.done() for t in tasks))
+            )
+            fresh = new()
+            if not fresh:
+                break
+            for message in fresh:
+                started.add(message.key)
+                tasks.append(asyncio.create_task(self._deliver(message)))
+        await asyncio.gather(*tasks)
+
+    async def deliver_sequentially(self, channel: str) -> None:
+        """Deliver this channel's messages one by one, in order (cases started before the
+        kernel; see the module doc)."""
+        while True:
+            await workflow.wait_condition(
+                lambda: self.finishing or self._next_pending(channel) is not None
+            )
+            message = self._next_pending(channel)
+            if message is None:
+                return
+            await self._deliver(message, legacy=True)
+
+    def _next_pending(self, channel: str) -> Message | None:
+        return next((m for m in self.pending if m.channel == channel), None)
+
+    async def _deliver(self, message: Message, *, legacy: bool = False) -> None:
+        try:
+            if isinstance(message.payload, EmailRequest):
+                delivery: EmailDelivery = await workflow.execute_activity_method(
+                    EmailActivities.send_email,
+                    message.payload,
+                    start_to_close_timeout=EMAIL_TIMEOUT,
+                    retry_policy=EMAIL_RETRY,
+                    summary=f"e-mail {message.purpose} to {message.recipient}",
+                )
+                message.detail = f"Message-ID {delivery.message_id}: {delivery.server_response}"
+            elif not legacy or workflow.patched("bch-publication-process"):
+                child_id = await self._start_publication(message, message.payload)
+                message.detail = f"publication followed by workflow {child_id}"
+            else:
+                # Cases started before the BCH publication process published in one activity.
+                publication: BchPublication = await workflow.execute_activity_method(
+                    BchActivities.publish_decision,
+                    message.payload,
+                    start_to_close_timeout=BCH_TIMEOUT,
+                    retry_policy=BCH_RETRY,
+                    summary=f"BCH record: {message.purpose}",
+                )
+                message.detail = f"BCH document {publication.document_uid}: {publication.status}"
+            message.status = "sent"
+        except ActivityError as err:
+            message.status = "failed"
+            message.detail = str(
+                err.cause.message if isinstance(err.cause, ApplicationError) else err
+            )
+            self._on_failed(message)
+        self._on_change()
+
+    async def _start_publication(self, message: Message, record: BchDecisionInput) -> str:
+        """Hand the record to its own publication process, which outlives the case: the focal
+        point may take up to 83 days."""
+        child_id = publication_workflow_id(message.key)
+        await workflow.start_child_workflow(
+            BchPublicationWorkflow.run,
+            self._publication_start(message, record),
+            id=child_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"BCH publication for {self._case_id}: {message.purpose}",
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.CASE_ID, self._case_id),
+                    SearchAttributePair(sa.PROCEDURE, "bch_publication"),
+                    *self._publication_attributes,
+                ]
+            ),
+        )
+        self.publications.append(child_id)
+        return child_id

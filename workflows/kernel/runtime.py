@@ -1,0 +1,166 @@
+"""The run loop every case shares: react to time passing (reminders, lapses, moments), show the
+case, sleep until the next thing can become due or a command changes it; when the case closes,
+deliver what it still owes, bring the register up to date and end. A long case continues as new
+before its history grows large, carrying its state over under the same workflow id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, Protocol
+
+from temporalio import workflow
+
+from activities.register import AuditEntry, RegisterActivities, RegisterSync
+from workflows.common import REGISTER_RETRY
+from workflows.kernel.case import Case
+from workflows.kernel.ledger import Arrival, Entry
+from workflows.kernel.projection import register_row
+from workflows.models import CaseView
+
+# Cases started before the kernel have no marker of this patch in their histories: they keep the
+# commands they were recorded with (messages one at a time per channel, every search attribute
+# upserted on every change, a daily wake-up while overdue, no continue-as-new).
+KERNEL_PATCH = "case-kernel"
+
+
+class CaseProcedure(Protocol):
+    """What the run loop needs of a procedure workflow."""
+
+    case: Case
+
+    @property
+    def closed(self) -> bool: ...
+
+    def entries(self) -> list[Entry]: ...
+
+    def current_view(self) -> CaseView[Any]: ...
+
+    def on_arrival(self, arrival: Arrival) -> None: ...
+
+    def tick(self) -> None:
+        """Called on every turn of the loop, after a command, a delivery or a timer."""
+
+    @property
+    def busy(self) -> bool:
+        """Work in flight that continue-as-new must not cut off (e.g. a register look-up)."""
+
+    def carry_over(self) -> Any: ...
+
+
+async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
+    case = procedure.case
+    case.legacy = not workflow.patched(KERNEL_PATCH)
+    case.projection = type(case.projection)(upsert_unchanged=case.legacy)
+    register = asyncio.create_task(_register_loop(procedure))
+    if case.legacy:
+        deliveries = [
+            asyncio.create_task(case.outbox.deliver_sequentially("email")),
+            asyncio.create_task(case.outbox.deliver_sequentially("bch")),
+        ]
+    else:
+        deliveries = [asyncio.create_task(case.outbox.deliver_all())]
+    while not procedure.closed:
+        procedure.tick()
+        now = workflow.now()
+        events = case.ledger.due_events(procedure.entries(), now, closed=procedure.closed)
+        for arrival in case.react(events):
+            procedure.on_arrival(arrival)
+        _show(procedure)
+        if procedure.closed:
+            break
+        if not case.legacy and _history_is_long(case):
+            await _continue_as_new(procedure)
+        wake_at, why = case.ledger.next_wake(
+            procedure.entries(), workflow.now(), daily_while_overdue=case.legacy
+        )
+        timeout = max(wake_at - workflow.now(), timedelta(seconds=1))
+        try:
+            await workflow.wait_condition(
+                lambda: case.changed, timeout=timeout, timeout_summary=why
+            )
+        except TimeoutError:
+            pass
+        case.changed = False
+    # Closed: everything owed to the notifier and the BCH still goes out, and the register and
+    # the Web UI follow each delivery.
+    case.outbox.finishing = True
+    while not all(t.done() for t in deliveries):
+        await workflow.wait_condition(lambda: case.changed or all(t.done() for t in deliveries))
+        case.changed = False
+        _show(procedure)
+    await asyncio.gather(*deliveries)
+    _show(procedure)
+    case.register_finishing = True
+    await register
+    await workflow.wait_condition(workflow.all_handlers_finished)
+    return procedure.current_view()
+
+
+def _show(procedure: CaseProcedure) -> None:
+    case = procedure.case
+    view = procedure.current_view()
+    case.projection.show(view, messages_pending=bool(case.outbox.pending))
+    if case.legacy or case.projection.changed(view):
+        case.state.version += 1
+
+
+def _history_is_long(case: Case) -> bool:
+    info = workflow.info()
+    return (
+        info.is_continue_as_new_suggested()
+        or info.get_current_history_length() >= case.continue_as_new_after_events
+    )
+
+
+async def _continue_as_new(procedure: CaseProcedure) -> None:
+    """Continue as new once nothing is in flight: no message undelivered, the register up to
+    date, no command half-handled. Until then the case goes on as it is."""
+    case = procedure.case
+    if procedure.busy or case.outbox.pending or case.state.synced_version < case.state.version:
+        return
+    await workflow.wait_condition(workflow.all_handlers_finished)
+    if case.changed or case.state.synced_version < case.state.version:
+        return  # a command arrived meanwhile: handle it first
+    case.state.runs += 1
+    workflow.logger.info(
+        "continuing as new",
+        extra={"case_id": case.case_id, "events": workflow.info().get_current_history_length()},
+    )
+    workflow.continue_as_new(procedure.carry_over())
+
+
+async def _register_loop(procedure: CaseProcedure) -> None:
+    """Write the case's row and its new audit entries to the register after each change; idempotent
+    by the state version (activities/register.py)."""
+    case = procedure.case
+    state = case.state
+    while True:
+        await workflow.wait_condition(
+            lambda: state.version > state.synced_version or case.register_finishing
+        )
+        if state.version <= state.synced_version:
+            return
+        version, view = state.version, procedure.current_view()
+        entries = [
+            AuditEntry(
+                seq=s.seq, at=s.at, kind=s.kind, actor=s.actor, summary=s.summary,
+                data=dict(s.data),
+            )
+            for s in case.history.steps[state.synced_steps:]
+        ]  # fmt: skip
+        row = register_row(
+            view,
+            workflow_id=workflow.info().workflow_id,
+            notifier_email=case.facts.notifier_email,
+            version=version,
+        )
+        await workflow.execute_activity_method(
+            RegisterActivities.sync_register,
+            RegisterSync(case=row, entries=entries),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=REGISTER_RETRY,
+            summary=f"register v{version}",
+        )
+        state.synced_version, state.synced_steps = version, state.synced_steps + len(entries)
