@@ -339,18 +339,8 @@ class RegisterEntry(BaseModel):
             return None
 
 
-_PUBLIC_COLUMNS = (
-    "case_id",
-    "confidential_items",
-    "procedure",
-    "stage",
-    "notifier_name",
-    "party_of_export",
-    "party_of_import",
-    "lmo_name",
-    "lmo_id",
-    "received_on",
-)
+# The register's columns the public may see: those the case summary marks public.
+_PUBLIC_COLUMNS = models.public_fields(models.CaseSummary)
 _PUBLIC_STATE = (
     "acknowledged_on",
     "decision",

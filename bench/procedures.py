@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,13 +198,19 @@ class _WorkerProcess:
         self._log.close()
 
 
-async def run(cases: int = 50) -> ProcedureFigures:
-    import resource
+@dataclass
+class BenchStack:
+    env: WorkflowEnvironment
+    settings: Settings
+    sink: SmtpSink
 
-    setup_started = time.perf_counter()
-    # PostgreSQL's folder is deleted when this process exits; the worker's log when all went well.
+
+@asynccontextmanager
+async def bench_stack() -> AsyncIterator[BenchStack]:
+    """The benchmark's servers: embedded PostgreSQL (migrated; its folder is deleted when this
+    process exits), the SMTP sink in memory, the BCH stand-in approving every request, and the
+    time-skipping Temporal test server with the search attributes registered."""
     pg_dir = Path(tempfile.mkdtemp(prefix="biosafety-bench-pg-"))
-    log_dir = Path(tempfile.mkdtemp(prefix="biosafety-bench-worker-"))
     base_uri = await asyncio.to_thread(start_embedded, pg_dir, delete_at_exit=True)
     database_url = await ensure_database(base_uri, "bench")
     await db.migrate(database_url)
@@ -215,8 +222,6 @@ async def run(cases: int = 50) -> ProcedureFigures:
         test_server_existing_path=_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    worker: _WorkerProcess | None = None
-    succeeded = False
     try:
         await register_search_attributes(env.client)
         settings = Settings(
@@ -229,36 +234,50 @@ async def run(cases: int = 50) -> ProcedureFigures:
             smtp_port=sink.port,
             bch_base_url=bch.base_url,
         )
-        worker = _WorkerProcess(settings, log_dir / "worker.log")
-        run_id = uuid.uuid4().hex[:6].upper()
-
-        # Warm-up: one case alone (the worker starts, imports, fills its caches); its Update
-        # round trips are the unloaded latency.
-        [warm] = await _run_cases(env.client, env, settings, [f"BENCH-{run_id}-WARM"])
-        startup = time.perf_counter() - setup_started
-        sink.clear()
-
-        references = [f"BENCH-{run_id}-{i:03d}" for i in range(cases)]
-        started = time.perf_counter()
-        timings = await _run_cases(env.client, env, settings, references)
-        wall = time.perf_counter() - started
-        decided_wall = max(t.decided_after for t in timings)  # cases start together (±ms)
-        emails = len(sink.messages)
-
-        worker_rss, worker_cpu = worker.stop()
-        worker = None
-        succeeded = True
+        yield BenchStack(env, settings, sink)
     finally:
-        if worker is not None:
-            worker.kill()
         await env.shutdown()
         bch.stop()
         sink.stop()
-        if succeeded:
-            shutil.rmtree(log_dir, ignore_errors=True)
-        else:
-            print(f"the worker's log is kept in {log_dir / 'worker.log'}", file=sys.stderr)
 
+
+async def run(cases: int = 50) -> ProcedureFigures:
+    import resource
+
+    setup_started = time.perf_counter()
+    # The worker's log is deleted when all went well.
+    log_dir = Path(tempfile.mkdtemp(prefix="biosafety-bench-worker-"))
+    worker: _WorkerProcess | None = None
+    succeeded = False
+    async with bench_stack() as stack:
+        env, settings, sink = stack.env, stack.settings, stack.sink
+        try:
+            worker = _WorkerProcess(settings, log_dir / "worker.log")
+            run_id = uuid.uuid4().hex[:6].upper()
+
+            # Warm-up: one case alone (the worker starts, imports, fills its caches); its Update
+            # round trips are the unloaded latency.
+            [warm] = await _run_cases(env.client, env, settings, [f"BENCH-{run_id}-WARM"])
+            startup = time.perf_counter() - setup_started
+            sink.clear()
+
+            references = [f"BENCH-{run_id}-{i:03d}" for i in range(cases)]
+            started = time.perf_counter()
+            timings = await _run_cases(env.client, env, settings, references)
+            wall = time.perf_counter() - started
+            decided_wall = max(t.decided_after for t in timings)  # cases start together (±ms)
+            emails = len(sink.messages)
+
+            worker_rss, worker_cpu = worker.stop()
+            worker = None
+            succeeded = True
+        finally:
+            if worker is not None:
+                worker.kill()
+            if succeeded:
+                shutil.rmtree(log_dir, ignore_errors=True)
+            else:
+                print(f"the worker's log is kept in {log_dir / 'worker.log'}", file=sys.stderr)
     updates = [s for t in timings for s in t.update_seconds]
     by_command = {
         name: percentile([t.update_seconds[i] for t in timings], 95) * 1000

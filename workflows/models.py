@@ -136,6 +136,14 @@ class CaseStart(BaseModel):
         default=5000, description="a long case continues as new past this many history events"
     )
 
+    def facts(self) -> CaseFacts:
+        """What the case is about, for its view, the register and the Web UI."""
+        raise NotImplementedError
+
+    def letter_context(self) -> dict[str, Any]:
+        """The case's facts every letter of it states (activities/templates/*/_layout.j2)."""
+        raise NotImplementedError
+
 
 # ---- commands (Temporal Update inputs) --------------------------------------------------------
 
@@ -207,29 +215,49 @@ class OutgoingView(BaseModel):
     detail: str | None = None
 
 
+# Marks a field of the case summary that the public register may show (Art 21(6) and the
+# information Art 20(3) makes public); every other field stays with the authority.
+PUBLIC: dict[str, Any] = {"public": True}
+
+
+def public_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` marked :data:`PUBLIC`, in their order."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("public")
+    )
+
+
 class CaseFacts(BaseModel):
     """What a case is about: fixed when it opens (the LMO can be named later). Every list, the
     register row and the public register are made of these facts and of the case's state."""
 
-    case_id: str
-    procedure: Procedure
+    case_id: str = Field(json_schema_extra=PUBLIC)
+    procedure: Procedure = Field(json_schema_extra=PUBLIC)
     title: str = Field(description="one line naming the case, for lists and the Web UI")
     notifier_reference: str | None = None
-    notifier_name: str | None = None
+    notifier_name: str | None = Field(default=None, json_schema_extra=PUBLIC)  # Art 21(6)(a)
     notifier_email: str | None = Field(default=None, exclude=True)  # personal data: never shown
     notifier_language: Language | None = None
-    party_of_export: str | None = None
-    party_of_import: str | None = None
-    lmo_name: str | None = None
-    lmo_id: str | None = None
-    received_on: date = Field(description="the date the case's periods count from")
-    confidential_items: list[str] = Field(default_factory=list)
+    party_of_export: str | None = Field(default=None, json_schema_extra=PUBLIC)
+    party_of_import: str | None = Field(default=None, json_schema_extra=PUBLIC)
+    lmo_name: str | None = Field(default=None, json_schema_extra=PUBLIC)  # Art 21(6)(b)
+    lmo_id: str | None = Field(default=None, json_schema_extra=PUBLIC)
+    received_on: date = Field(
+        description="the date the case's periods count from", json_schema_extra=PUBLIC
+    )
+    confidential_items: list[str] = Field(
+        default_factory=list,
+        description="what the notifier claimed confidential (Art 21(1)): named, never shown",
+        json_schema_extra=PUBLIC,
+    )
 
 
 class CaseSummary(CaseFacts):
     """Where the case stands: the common part of every view, and the register's row."""
 
-    stage: str
+    stage: str = Field(json_schema_extra=PUBLIC)
     closed: bool = False
     clock_stopped: bool = False
     overdue: bool = False

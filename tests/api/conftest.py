@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -71,3 +73,45 @@ async def eventually(
         if result or loop.time() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+@dataclass
+class Callers:
+    """One app with tokens configured, and a client per principal (sharing its transport)."""
+
+    staff: httpx.AsyncClient  # staff:kovacs
+    alice: httpx.AsyncClient  # a notifier
+    bob: httpx.AsyncClient  # another notifier
+    anonymous: httpx.AsyncClient  # no token
+    alice_email: str
+    bob_email: str
+
+
+@pytest_asyncio.fixture
+async def callers(stack: Stack) -> AsyncIterator[Callers]:
+    # The register is shared by the whole session: unique e-mails keep the notifiers' lists ours.
+    run = uuid.uuid4().hex[:8]
+    alice_email, bob_email = f"alice-{run}@acme.example", f"bob-{run}@other.example"
+    staff_token, alice_token, bob_token = (secrets.token_urlsafe(32) for _ in range(3))
+    tokens = {
+        staff_token: "staff:kovacs",
+        alice_token: f"notifier:{alice_email}",
+        bob_token: f"notifier:{bob_email}",
+    }
+    settings = stack.settings.model_copy(update={"api_tokens": tokens})
+    app = create_app(
+        settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
+    )
+    transport = httpx.ASGITransport(app=app)
+
+    def client(token: str | None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+
+    async with (
+        client(staff_token) as staff,
+        client(alice_token) as alice,
+        client(bob_token) as bob,
+        client(None) as anonymous,
+    ):
+        yield Callers(staff, alice, bob, anonymous, alice_email, bob_email)

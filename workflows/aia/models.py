@@ -19,11 +19,13 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from workflows.kernel.state import KernelState
 from workflows.models import (
     BchReference,
+    CaseFacts,
     CaseStart,
     Command,
     CountryCode,
     Notifier,
     Organisation,
+    Procedure,
     Text,
     with_strip,
 )
@@ -203,6 +205,39 @@ class AiaStart(CaseStart):
         default=None, description="set when a long case continues as new: what it carried over"
     )
 
+    def facts(self) -> CaseFacts:
+        n = self.notification
+        return CaseFacts(
+            case_id=self.case_id,
+            procedure=Procedure.AIA,
+            title=f"{n.annex_i.c_lmo_name or 'LMO not named'} "
+            f"({n.party_of_export} → {n.party_of_import})",
+            notifier_reference=n.notifier_reference,
+            notifier_name=n.notifier.name,
+            notifier_email=n.notifier.email,
+            notifier_language=n.notifier.language,
+            party_of_export=n.party_of_export,
+            party_of_import=n.party_of_import,
+            lmo_name=n.annex_i.c_lmo_name,
+            lmo_id=n.annex_i.c_lmo_unique_identifier,
+            received_on=self.received_on,
+            confidential_items=[c.item.value for c in n.confidential],
+        )
+
+    def letter_context(self) -> dict[str, str]:
+        """The case's facts every letter of it states (activities/templates/*/_layout.j2)."""
+        n = self.notification
+        return {
+            "case_id": self.case_id,
+            "authority_name": self.authority.name,
+            "notifier_name": n.notifier.name,
+            "notifier_reference": n.notifier_reference,
+            "lmo_name": n.annex_i.c_lmo_name or "(not stated)",
+            "party_of_import": n.party_of_import,
+            "party_of_export": n.party_of_export,
+            "received_on": self.received_on.isoformat(),
+        }
+
 
 class Acknowledge(Command):
     """Art 9(1)-(2) acknowledgement, with the Art 10(2) choice of route."""
@@ -308,6 +343,15 @@ class Stage(StrEnum):
 
 CLOSED_STAGES = frozenset({Stage.DECIDED, Stage.MAY_PROCEED, Stage.WITHDRAWN})
 
+STAGE_WORDS = {
+    Stage.RECEIVED: "Received, not yet acknowledged",
+    Stage.ACKNOWLEDGED: "Acknowledged, awaiting decision",
+    Stage.AWAITING_INFORMATION: "Waiting for information requested from the notifier",
+    Stage.DECIDED: "Decided",
+    Stage.MAY_PROCEED: "Movement may proceed without consent (Art 10(2)(b))",
+    Stage.WITHDRAWN: "Withdrawn by the notifier",
+}
+
 
 class InformationRequestView(BaseModel):
     requested_on: date
@@ -330,6 +374,23 @@ class AiaState(BaseModel):
     decided_on: date | None = None
     withdrawn_on: date | None = None
     may_proceed_reached: bool = False
+
+    def open_request(self) -> InformationRequestView | None:
+        return next((r for r in self.information_requests if r.received_on is None), None)
+
+    @property
+    def stage(self) -> Stage:
+        if self.withdrawn_on is not None:
+            return Stage.WITHDRAWN
+        if self.decision is not None:
+            return Stage.DECIDED
+        if self.may_proceed_reached:
+            return Stage.MAY_PROCEED
+        if self.open_request() is not None:
+            return Stage.AWAITING_INFORMATION
+        if self.acknowledged_on is not None:
+            return Stage.ACKNOWLEDGED
+        return Stage.RECEIVED
 
 
 class AiaResume(BaseModel):

@@ -9,7 +9,6 @@ messages, history and projection; this module says only what the articles say.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,9 +17,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import clock
     from workflows.aia import bch
+    from workflows.aia.clocks import AiaClocks
     from workflows.aia.models import (
         ANNEX_I_DESCRIPTIONS,
         CLOSED_STAGES,
+        STAGE_WORDS,
         Acknowledge,
         AiaDetails,
         AiaResume,
@@ -33,57 +34,15 @@ with workflow.unsafe.imports_passed_through():
         RecordInformationReceived,
         RequestInformation,
         RiskAssessment,
-        Stage,
         Withdraw,
         fingerprint,
     )
     from workflows.common import invalid, refuse
     from workflows.kernel.case import Case
     from workflows.kernel.ledger import Arrival, Entry
-    from workflows.kernel.periods import Period
     from workflows.kernel.runtime import run_case
-    from workflows.models import CaseFacts, CaseView, CommandResult, Language, Procedure
-
-ACKNOWLEDGEMENT = Period(
-    key="acknowledgement",
-    days=90,  # Art 9(1)
-    counted_from="receipt",
-    counted_from_hu="kézhezvétel",
-    article="CP Art 9(1)",
-    label="Acknowledgement of receipt",
-    label_hu="A bejelentés átvételének visszaigazolása",
-)
-DECISION = Period(
-    key="decision",
-    days=270,  # Art 10(3)
-    counted_from="receipt",
-    counted_from_hu="kézhezvétel",
-    article="CP Art 10(3)",
-    label="Decision on the import",
-    label_hu="Döntés a behozatalról",
-    stoppable=True,  # Art 10(3)(c)
-    extendable=True,  # Art 10(3)(d)
-)
-PROCEED_WITHOUT_CONSENT = Period(
-    key="proceed_without_consent",
-    days=90,  # Art 10(2)(b): "no less than ninety days"; the acknowledgement states the days
-    counted_from="acknowledgement",
-    counted_from_hu="visszaigazolás",
-    article="CP Art 10(2)(b)",
-    label="Movement may proceed without written consent after",
-    label_hu="A szállítás írásos hozzájárulás nélkül megkezdhető",
-    reminders=False,  # not a deadline of the authority's: the moment the movement may proceed
-    lapses=False,
-)
-
-STAGE_WORDS = {
-    Stage.RECEIVED: "Received, not yet acknowledged",
-    Stage.ACKNOWLEDGED: "Acknowledged, awaiting decision",
-    Stage.AWAITING_INFORMATION: "Waiting for information requested from the notifier",
-    Stage.DECIDED: "Decided",
-    Stage.MAY_PROCEED: "Movement may proceed without consent (Art 10(2)(b))",
-    Stage.WITHDRAWN: "Withdrawn by the notifier",
-}
+    from workflows.kernel.words import days, explained, iso
+    from workflows.models import CaseView, CommandResult, Language
 
 
 @workflow.defn(name="AdvanceInformedAgreement")
@@ -94,40 +53,9 @@ class AdvanceInformedAgreement:
         self._notification = n = start.notification
         resume = start.resume
         self._st = resume.state if resume else AiaState()
-        self.case = Case(
-            CaseFacts(
-                case_id=start.case_id,
-                procedure=Procedure.AIA,
-                title=f"{n.annex_i.c_lmo_name or 'LMO not named'} "
-                f"({n.party_of_export} → {n.party_of_import})",
-                notifier_reference=n.notifier_reference,
-                notifier_name=n.notifier.name,
-                notifier_email=n.notifier.email,
-                notifier_language=n.notifier.language,
-                party_of_export=n.party_of_export,
-                party_of_import=n.party_of_import,
-                lmo_name=n.annex_i.c_lmo_name,
-                lmo_id=n.annex_i.c_lmo_unique_identifier,
-                received_on=start.received_on,
-                confidential_items=[c.item.value for c in n.confidential],
-            ),
-            rules=start.rules,
-            authority=start.authority,
-            bch=start.bch,
-            carried=resume.kernel if resume else None,
-            letter_context={
-                "case_id": start.case_id,
-                "authority_name": start.authority.name,
-                "notifier_name": n.notifier.name,
-                "notifier_reference": n.notifier_reference,
-                "lmo_name": n.annex_i.c_lmo_name or "(not stated)",
-                "party_of_import": n.party_of_import,
-                "party_of_export": n.party_of_export,
-                "received_on": start.received_on.isoformat(),
-            },
-            continue_as_new_after_events=start.continue_as_new_after_events,
-        )
+        self.case = Case.open(start, resume.kernel if resume else None)
         self._fingerprint = fingerprint(n)
+        self._clocks = AiaClocks(self.case.ledger, start.received_on, self._st)
 
     @workflow.run
     async def run(self, start: AiaStart) -> CaseView[AiaDetails]:
@@ -172,8 +100,8 @@ class AdvanceInformedAgreement:
             cmd.model_dump(mode="json"),
         )
         decision, proceed, language = (
-            self._decision_deadline(),
-            self._proceed_deadline(),
+            self._clocks.decision(),
+            self._clocks.proceed(),
             self._lang,
         )
         self._letter(
@@ -184,9 +112,9 @@ class AdvanceInformedAgreement:
             missing_items=[f"({i.value}) {ANNEX_I_DESCRIPTIONS[i]}" for i in missing],
             procedure=cmd.procedure,
             consent_route=cmd.consent_route,
-            proceed_from=_iso(_day_after(proceed)),
-            decision_due=_iso(decision.due) if decision else None,
-            decision_explanation=_explained(decision, language),
+            proceed_from=iso(_day_after(proceed)),
+            decision_due=iso(decision.due) if decision else None,
+            decision_explanation=explained(decision, language),
         )
         return self._result("Receipt acknowledged")
 
@@ -201,7 +129,7 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def request_information(self, cmd: RequestInformation) -> CommandResult:
         today = self.case.today()
-        counted = self._stop_would_count(today)
+        counted = self._clocks.stop_would_count(today)
         self._st.information_requests.append(
             InformationRequestView(
                 requested_on=today, items=list(cmd.items), note=cmd.note, counted=counted
@@ -209,7 +137,7 @@ class AdvanceInformedAgreement:
         )
         if counted:
             clock_note = "the decision clock is stopped until it is received (Art 10(3)(c))"
-        elif self._route_b:
+        elif self._clocks.route_b:
             clock_note = "no Art 10(3) decision clock runs on the Art 10(2)(b) route"
         else:
             clock_note = "the decision deadline had already passed: the wait stops no clock"
@@ -220,7 +148,7 @@ class AdvanceInformedAgreement:
             cmd.model_dump(mode="json") | {"counted": counted},
         )
         n = len(self._st.information_requests)
-        decision = self._decision_deadline()
+        decision = self._clocks.decision()
         self._letter(
             f"information-request-{n}",
             "aia_information_request",
@@ -241,7 +169,7 @@ class AdvanceInformedAgreement:
     @request_information.validator
     def _request_information_allowed(self, cmd: RequestInformation) -> None:
         self._require_open("request information")
-        if (open_request := self._open_request()) is not None:
+        if (open_request := self._st.open_request()) is not None:
             raise refuse(
                 f"information requested on {open_request.requested_on} has not been received yet; "
                 "record it as received before requesting more"
@@ -249,7 +177,7 @@ class AdvanceInformedAgreement:
 
     @workflow.update
     async def record_information_received(self, cmd: RecordInformationReceived) -> CommandResult:
-        request = self._open_request()
+        request = self._st.open_request()
         assert request is not None  # the validator guarantees it
         request.received_on = cmd.received_on or self.case.today()
         waited = (request.received_on - request.requested_on).days
@@ -257,7 +185,7 @@ class AdvanceInformedAgreement:
             "information_received",
             cmd.actor,
             f"Information requested on {request.requested_on} received on {request.received_on}"
-            + (f": {_days(waited)} not counted (Art 10(3)(c))" if request.counted else ""),
+            + (f": {days(waited)} not counted (Art 10(3)(c))" if request.counted else ""),
             cmd.model_dump(mode="json"),
         )
         return self._result("Information recorded as received; the decision clock runs again")
@@ -265,7 +193,7 @@ class AdvanceInformedAgreement:
     @record_information_received.validator
     def _record_information_received_allowed(self, cmd: RecordInformationReceived) -> None:
         self._require_open("record information as received")
-        request = self._open_request()
+        request = self._st.open_request()
         if request is None:
             raise refuse("there is no open request for information")
         today = self.case.today()
@@ -281,10 +209,10 @@ class AdvanceInformedAgreement:
         if request.counted:
             # A back-dated arrival must not make an extension notified while the clock was
             # stopped fall after the deadline then in force (Art 10(3)(d)).
-            stops = self._stops()
+            stops = self._clocks.stops()
             stops[-1] = clock.Stop(requested_on=request.requested_on, received_on=cmd.received_on)
             try:
-                self._decision_clock(stops)
+                self._clocks.decision_with(stops)
             except clock.ClockError as err:
                 raise invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
 
@@ -295,12 +223,12 @@ class AdvanceInformedAgreement:
         today = self.case.today()
         self._st.extensions.append(cmd)
         self._st.extension_dates.append(today)
-        decision = self._decision_deadline()
+        decision = self._clocks.decision()
         assert decision is not None
         self.case.record(
             "extended",
             cmd.actor,
-            f"Decision period extended by {_days(cmd.days)} on {today} (Art 10(3)(d)): "
+            f"Decision period extended by {days(cmd.days)} on {today} (Art 10(3)(d)): "
             f"{cmd.reasons}",
             cmd.model_dump(mode="json"),
         )
@@ -311,23 +239,23 @@ class AdvanceInformedAgreement:
             notified_on=today.isoformat(),
             days=cmd.days,
             reasons=cmd.reasons,
-            new_due=_iso(decision.due),
-            explanation=_explained(decision, self._lang),
+            new_due=iso(decision.due),
+            explanation=explained(decision, self._lang),
         )
         self._bch(
             f"extension-{n}", "extension", today, extension_days=cmd.days, reasons=cmd.reasons
         )
-        return self._result(f"Decision period extended by {_days(cmd.days)}")
+        return self._result(f"Decision period extended by {days(cmd.days)}")
 
     @extend.validator
     def _extend_allowed(self, cmd: Extend) -> None:
         self._require_open("extend the decision period")
-        if self._route_b:
+        if self._clocks.route_b:
             raise refuse(
                 "the notifier was told the movement may proceed without consent (Art 10(2)(b)); "
                 "there is no Art 10(3) decision period to extend"
             )
-        decision = self._decision_deadline()
+        decision = self._clocks.decision()
         if decision is not None and decision.due is not None and self.case.today() > decision.due:
             raise refuse(
                 f"the decision deadline passed on {decision.due}; an extension must be notified "
@@ -360,7 +288,7 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def decide(self, cmd: Decide) -> CommandResult:
         today = self.case.today()
-        if (open_request := self._open_request()) is not None:
+        if (open_request := self._st.open_request()) is not None:
             open_request.received_on = today  # the wait ends with the decision
         self._st.decision, self._st.decided_on = cmd, today
         self.case.record(
@@ -434,7 +362,7 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def withdraw(self, cmd: Withdraw) -> CommandResult:
         today = self.case.today()
-        if (open_request := self._open_request()) is not None:
+        if (open_request := self._st.open_request()) is not None:
             open_request.received_on = today
         self._st.withdrawn_on = today
         self.case.record(
@@ -462,20 +390,10 @@ class AdvanceInformedAgreement:
 
     @property
     def closed(self) -> bool:
-        return self._stage in CLOSED_STAGES
+        return self._st.stage in CLOSED_STAGES
 
     def entries(self) -> list[Entry]:
-        """The ledger: Art 9(1) acknowledgement, the Art 10(3) decision (route (a)) or the
-        Art 10(2)(b) moment the movement may proceed (route (b))."""
-        st = self._st
-        closed_on = st.decided_on or st.withdrawn_on
-        ack = self.case.ledger.compute(ACKNOWLEDGEMENT, self._start.received_on)
-        out = [Entry(ACKNOWLEDGEMENT, ack, met_on=st.acknowledged_on, closed_on=closed_on)]
-        if (decision := self._decision_deadline()) is not None:
-            out.append(Entry(DECISION, decision, met_on=st.decided_on, closed_on=st.withdrawn_on))
-        if (proceed := self._proceed_deadline()) is not None:
-            out.append(Entry(self._proceed_period(), proceed, closed_on=closed_on))
-        return out
+        return self._clocks.entries()
 
     busy = False  # nothing runs beside the kernel's own deliveries
 
@@ -487,7 +405,7 @@ class AdvanceInformedAgreement:
         decision; the movement may proceed."""
         v = arrival.view
         self._st.may_proceed_reached = True
-        proceed_from = _iso(v.due + timedelta(days=1)) if v.due else None
+        proceed_from = iso(v.due + timedelta(days=1)) if v.due else None
         self.case.record(
             "may_proceed_without_consent",
             "system",
@@ -498,7 +416,7 @@ class AdvanceInformedAgreement:
         self._letter("may-proceed", "aia_may_proceed", proceed_from=proceed_from)
 
     def current_view(self) -> CaseView[AiaDetails]:
-        st, stage = self._st, self._stage
+        st, stage = self._st, self._st.stage
         stage_text = STAGE_WORDS[stage]
         if st.decision is not None:
             stage_text += f": {bch.RESULT_WORDS[st.decision.result]} on {st.decided_on}"
@@ -510,7 +428,7 @@ class AdvanceInformedAgreement:
             details=AiaDetails(
                 **st.model_dump(),
                 missing_annex_i_items=[i.value for i in self._notification.annex_i.missing_items()],
-                may_proceed_from=_day_after(self._proceed_deadline()),
+                may_proceed_from=_day_after(self._clocks.proceed()),
                 notification_fingerprint=self._fingerprint,
             ),
         )
@@ -520,78 +438,8 @@ class AdvanceInformedAgreement:
             update={"resume": AiaResume(state=self._st, kernel=self.case.state)}
         )
 
-    # ---- the clocks
-
-    @property
-    def _route_b(self) -> bool:
-        return (
-            self._st.acknowledgement is not None
-            and self._st.acknowledgement.consent_route == "proceed_without_consent"
-        )
-
-    def _stops(self) -> list[clock.Stop]:
-        """Art 10(3)(c): the waits that stop the decision clock (requests made in time)."""
-        return [
-            clock.Stop(requested_on=r.requested_on, received_on=r.received_on)
-            for r in self._st.information_requests
-            if r.counted
-        ]
-
-    def _decision_deadline(self) -> clock.Deadline | None:
-        if self._route_b:
-            return None  # Art 10(3) concerns decisions under 10(2)(a)
-        return self._decision_clock(self._stops())
-
-    def _decision_clock(self, stops: list[clock.Stop]) -> clock.Deadline:
-        """Art 10(3): 270 days from receipt, with these stops and the notified extensions."""
-        extensions = [
-            clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
-            for e, on in zip(self._st.extensions, self._st.extension_dates, strict=True)
-        ]
-        return self.case.ledger.compute(DECISION, self._start.received_on, stops, extensions)
-
-    def _stop_would_count(self, today: date) -> bool:
-        if self._route_b:
-            return False
-        try:
-            self._decision_clock([*self._stops(), clock.Stop(requested_on=today)])
-        except clock.ClockError:
-            return False  # requested after the deadline ran out: nothing left to stop
-        return True
-
-    def _proceed_period(self) -> Period:
-        assert self._st.acknowledgement is not None
-        return dataclasses.replace(
-            PROCEED_WITHOUT_CONSENT, days=self._st.acknowledgement.proceed_after_days
-        )
-
-    def _proceed_deadline(self) -> clock.Deadline | None:
-        if not self._route_b or self._st.acknowledged_on is None:
-            return None
-        return self.case.ledger.compute(self._proceed_period(), self._st.acknowledged_on)
-
-    # ---- stages
-
-    @property
-    def _stage(self) -> Stage:
-        st = self._st
-        if st.withdrawn_on is not None:
-            return Stage.WITHDRAWN
-        if st.decision is not None:
-            return Stage.DECIDED
-        if st.may_proceed_reached:
-            return Stage.MAY_PROCEED
-        if self._open_request() is not None:
-            return Stage.AWAITING_INFORMATION
-        if st.acknowledged_on is not None:
-            return Stage.ACKNOWLEDGED
-        return Stage.RECEIVED
-
-    def _open_request(self) -> InformationRequestView | None:
-        return next((r for r in self._st.information_requests if r.received_on is None), None)
-
     def _require_open(self, what: str) -> None:
-        if (stage := self._stage) in CLOSED_STAGES:
+        if (stage := self._st.stage) in CLOSED_STAGES:
             raise refuse(f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})")
 
     # ---- messages
@@ -621,24 +469,9 @@ class AdvanceInformedAgreement:
         return self.case.result(self.current_view(), summary)
 
 
-def _explained(deadline: clock.Deadline | None, language: Language) -> str | None:
-    if deadline is None:
-        return None
-    hu = getattr(deadline, "explanation_hu", "")
-    return hu if language == "hu" and hu else deadline.explanation
-
-
 def _day_after(deadline: clock.Deadline | None) -> date | None:
     return deadline.due + timedelta(days=1) if deadline and deadline.due else None
 
 
 def _items(items: list[AnnexIItem]) -> str:
     return ", ".join(f"({i.value})" for i in items)
-
-
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None

@@ -20,10 +20,12 @@ from workflows.kernel.ledger import Arrival, Entry, Event, Lapse, Ledger, Remind
 from workflows.kernel.outbox import Outbox
 from workflows.kernel.projection import Projection
 from workflows.kernel.state import KernelState, Message
+from workflows.kernel.words import days, explained
 from workflows.models import (
     AuthorityContext,
     BchPolicy,
     CaseFacts,
+    CaseStart,
     CaseView,
     ClockRules,
     CommandResult,
@@ -77,6 +79,19 @@ class Case:
             on_change=self.touch,
         )
         self.projection = Projection(upsert_unchanged=False)
+
+    @classmethod
+    def open(cls, start: CaseStart, carried: KernelState | None) -> Case:
+        """The kernel of the case ``start`` opens (or, with ``carried``, continues)."""
+        return cls(
+            start.facts(),
+            rules=start.rules,
+            authority=start.authority,
+            bch=start.bch,
+            carried=carried,
+            letter_context=start.letter_context(),
+            continue_as_new_after_events=start.continue_as_new_after_events,
+        )
 
     @property
     def case_id(self) -> str:
@@ -150,11 +165,6 @@ class Case:
 
     # ---- deadlines ------------------------------------------------------------------------
 
-    def explain(self, view: DeadlineView | None, language: Language) -> str | None:
-        if view is None:
-            return None
-        return view.explanation_hu if language == "hu" and view.explanation_hu else view.explanation
-
     def react(self, events: Sequence[Event]) -> list[Arrival]:
         """Record and escalate reminders and lapses; hand back the moments that arrived, which
         only the procedure knows what to do with."""
@@ -174,7 +184,7 @@ class Case:
         self.record(
             "reminder",
             "system",
-            f"Reminder: {v.label.lower()} due {v.due} ({_days(event.days_left)} left, {v.article})",
+            f"Reminder: {v.label.lower()} due {v.due} ({days(event.days_left)} left, {v.article})",
             {"deadline": v.key, "due": v.due.isoformat(), "days_left": event.days_left},
         )
         language = self.authority.default_language
@@ -186,7 +196,7 @@ class Case:
             article=v.article,
             due=v.due.isoformat(),
             days_left=event.days_left,
-            explanation=self.explain(v, language),
+            explanation=explained(v, language),
         )
 
     def _lapse(self, v: DeadlineView) -> None:
@@ -209,7 +219,7 @@ class Case:
                 article=v.article,
                 due=v.due.isoformat() if v.due else None,
                 days_overdue=v.days_overdue,
-                explanation=self.explain(v, language),
+                explanation=explained(v, language),
             )
 
     # ---- views ----------------------------------------------------------------------------
@@ -262,7 +272,3 @@ class Case:
             summary=summary,
             next_deadline=view.next_deadline,
         )
-
-
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from workflows import clock
 from workflows.kernel.periods import Period
+from workflows.kernel.words import days
 from workflows.models import CaseView, DeadlineStatus, DeadlineView, OutgoingView
 
 V = TypeVar("V", bound=CaseView[Any])
@@ -102,10 +103,6 @@ def next_deadline(deadlines: list[DeadlineView]) -> DeadlineView | None:
     return pending[0] if pending else None
 
 
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
 def status_text(
     stage_text: str, deadlines: list[DeadlineView], outgoing: list[OutgoingView]
 ) -> str:
@@ -114,12 +111,11 @@ def status_text(
     parts = [stage_text]
     for d in deadlines:
         if d.status == DeadlineStatus.MISSED:
-            parts.append(f"OVERDUE: {d.label.lower()} was due {d.due}, {_days(d.days_overdue)} ago")
+            parts.append(f"OVERDUE: {d.label.lower()} was due {d.due}, {days(d.days_overdue)} ago")
         elif d.status == DeadlineStatus.STOPPED:
+            left = d.remaining_days or 0
             parts.append(
-                f"{d.label} clock stopped: {_days(d.remaining_days or 0)} remain"
-                if d.remaining_days != 1
-                else f"{d.label} clock stopped: 1 day remains"
+                f"{d.label} clock stopped: {days(left)} {'remains' if left == 1 else 'remain'}"
             )
     nxt = next_deadline(deadlines)
     if nxt is not None and nxt.status == DeadlineStatus.RUNNING:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from workflows.kernel.state import KernelState
 from workflows.models import (
     BchReference,
+    CaseFacts,
     CaseStart,
     Command,
     CountryCode,
     Notifier,
+    Procedure,
     Text,
     with_strip,
 )
@@ -114,6 +116,38 @@ class ReviewStart(CaseStart):
 
     opening: ReviewOpening
     resume: ReviewResume | None = None
+
+    @property
+    def request(self) -> ReviewRequest | None:
+        return self.opening if isinstance(self.opening, ReviewRequest) else None
+
+    def facts(self) -> CaseFacts:
+        o, r = self.opening, self.request
+        return CaseFacts(
+            case_id=self.case_id,
+            procedure=Procedure.REVIEW,
+            title=f"Review of the decision on {o.decision.lmo_name}",
+            notifier_reference=o.reference,
+            notifier_name=r.requester.name if r else None,
+            notifier_email=r.requester.email if r else None,
+            notifier_language=r.requester.language if r else None,
+            party_of_export=r.party_of_export if r else None,
+            party_of_import=self.authority.party,
+            lmo_name=o.decision.lmo_name,
+            lmo_id=o.decision.lmo_id,
+            received_on=self.received_on,
+        )
+
+    def letter_context(self) -> dict[str, Any]:
+        d = self.opening.decision
+        return {
+            "case_id": self.case_id,
+            "authority_name": self.authority.name,
+            "party_of_import": self.authority.party,
+            "lmo_name": d.lmo_name,
+            "lmo_id": d.lmo_id,
+            "decision_case_id": d.decision_case_id,
+        }
 
 
 # ---- commands ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.kernel.ledger import Arrival, Entry
     from workflows.kernel.periods import Period
     from workflows.kernel.runtime import run_case
-    from workflows.models import CaseFacts, CaseView, CommandResult, Language, Procedure
+    from workflows.models import CaseView, CommandResult, Language
     from workflows.review.models import (
         CLOSED_STAGES,
         GROUNDS_WORDS,
@@ -81,37 +81,7 @@ class ReviewOfDecision:
         self._request = o if isinstance(o, ReviewRequest) else None
         self._st = start.resume.state if start.resume else ReviewState()
         self._looking_up = False
-        r = self._request
-        authority = start.authority
-        self.case = Case(
-            CaseFacts(
-                case_id=start.case_id,
-                procedure=Procedure.REVIEW,
-                title=f"Review of the decision on {o.decision.lmo_name}",
-                notifier_reference=o.reference,
-                notifier_name=r.requester.name if r else None,
-                notifier_email=r.requester.email if r else None,
-                notifier_language=r.requester.language if r else None,
-                party_of_export=r.party_of_export if r else None,
-                party_of_import=authority.party,
-                lmo_name=o.decision.lmo_name,
-                lmo_id=o.decision.lmo_id,
-                received_on=start.received_on,
-            ),
-            rules=start.rules,
-            authority=authority,
-            bch=start.bch,
-            carried=start.resume.kernel if start.resume else None,
-            letter_context={
-                "case_id": start.case_id,
-                "authority_name": authority.name,
-                "party_of_import": authority.party,
-                "lmo_name": o.decision.lmo_name,
-                "lmo_id": o.decision.lmo_id,
-                "decision_case_id": o.decision.decision_case_id,
-            },
-            continue_as_new_after_events=start.continue_as_new_after_events,
-        )
+        self.case = Case.open(start, start.resume.kernel if start.resume else None)
         self._fingerprint = fingerprint(o)
 
     @workflow.run
