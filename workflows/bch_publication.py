@@ -78,6 +78,10 @@ class BchCorrection(Command):
         default=None, description="the LMO's BCH record(s), GUID@revision"
     )
     risk_assessments: list[BchReference] | None = None
+    amended_records: list[BchReference] | None = Field(
+        default=None, description="Art 12: the record(s) this one amends, GUID@revision"
+    )
+    amendment_details: str | None = Field(default=None, description="Art 12: what changed")
     note: str | None = Field(default=None, description="what was corrected and why")
 
 
@@ -377,12 +381,9 @@ def publication_workflow_id(message_key: str) -> str:
 
 
 def _changes(correction: BchCorrection) -> dict[str, Any]:
-    fields = (
-        "title", "reasons", "conditions", "lmo_name", "lmo_unique_identifier",
-        "applies_to_subsequent_imports", "risk_assessment_summary", "modified_organisms",
-        "risk_assessments",
-    )  # fmt: skip
-    return {f: getattr(correction, f) for f in fields if getattr(correction, f) is not None}
+    """The fields the correction sets: the record's fields of the same names."""
+    fields = set(BchCorrection.model_fields) - {"actor", "note"}
+    return {f: getattr(correction, f) for f in sorted(fields) if getattr(correction, f) is not None}
 
 
 def _days(n: int) -> str:

@@ -277,6 +277,15 @@ async def test_request_answered_by_a_change_of_decision(stack: Stack) -> None:
     assert deadline(final, "answer").met_on == r + timedelta(days=10)
     assert deadline(final, "inform").start == r + timedelta(days=10)
     assert final.details.notifiers_informed == []  # no AIA case of this LMO in the register
+    # The decision's own BCH record is not known: the change is a record of its own, not a
+    # half amendment, and says what it changes and why.
+    (publication,) = final.bch_publications
+    view = await stack.client.get_workflow_handle_for(
+        BchPublicationWorkflow.run, publication
+    ).query(BchPublicationWorkflow.view)
+    assert view.record.amended_records == [] and view.record.amendment_details is None
+    assert "Reviewed under Art 12" in (view.record.reasons or "")
+    assert view.state != "validation_failed", view.errors
     answers = [m for m in mails(stack, cid) if m["To"] == "regulatory@acme-seeds.example"]
     assert len(answers) == 2  # receipt, then the reasoned answer
 

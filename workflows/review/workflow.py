@@ -360,8 +360,18 @@ class ReviewOfDecision:
         return self._start.authority.default_language
 
     def _bch_record(self, cmd: ChangeDecision, today: Any) -> BchDecisionInput:
-        """The amended decision on the BCH (Art 12(1)), pointing at the record it amends."""
+        """The changed decision on the BCH (Art 12(1)): an amendment of the decision's record
+        when it is known, else a record of its own that says it changes the earlier decision."""
         d = self._opening.decision
+        why = (
+            "Reviewed under Art 12 in the light of new scientific information: "
+            f"{self._new_information(cmd) or cmd.reasons}"
+            + (
+                "; a risk assessment is required for subsequent imports (Art 12(4))"
+                if cmd.risk_assessment_required
+                else ""
+            )
+        )
         return BchDecisionInput(
             message_key=self.case.bch_key("decision-change"),
             case_id=self._start.case_id,
@@ -370,21 +380,13 @@ class ReviewOfDecision:
             decision_date=today,
             decision_result=cmd.result,
             conditions=list(cmd.conditions),
-            reasons=cmd.reasons,
+            reasons=cmd.reasons if d.bch_record else f"{cmd.reasons}\n\n{why}",
             receipt_date=self._start.received_on,
             communication_date=today,
             lmo_name=d.lmo_name,
             lmo_unique_identifier=d.lmo_id,
             amended_records=[d.bch_record] if d.bch_record else [],
-            amendment_details=(
-                f"Reviewed under Art 12 in the light of new scientific information: "
-                f"{self._new_information(cmd) or cmd.reasons}"
-                + (
-                    "; a risk assessment is required for subsequent imports (Art 12(4))"
-                    if cmd.risk_assessment_required
-                    else ""
-                )
-            ),
+            amendment_details=why if d.bch_record else None,
         )
 
     def _new_information(self, cmd: ChangeDecision) -> str | None:
