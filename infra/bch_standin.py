@@ -1,21 +1,31 @@
 """A local stand-in for the Biosafety Clearing-House (BCH) API, ``api.cbd.int``, for dev and tests.
 
-It speaks the documented shape (reference/bch-api.md): token, drafts, validation, publication
-requests (``publishNationalRecord``), published records and a minimal search index. National users
-can only *request* publication; the national focal point approves or rejects, here through the
-stand-in-only control endpoints under ``/_standin/`` (which also inject faults). State is kept in
-memory and, given a state folder, in ``<folder>/state.json`` too (documents, drafts, publication
+It speaks the documented API (scbd/clearing-house-documentation; /work/shared/reference/bch-api.md):
+token, drafts (save, read, info, delete), validation, publication requests
+(``publishNationalRecord`` for decisions, ``publishReferenceRecord`` for contacts), published
+records, a minimal search index and the public thesaurus. National users can only *request* the
+publication of a national record; the national focal point approves or rejects, here through the
+stand-in-only control endpoints under ``/_standin/`` (which also inject faults). Reference
+records (contacts) are published at once unless ``/_standin/config`` says otherwise: whether the
+real BCH does so is for bch-dev to settle (README, "Before going live"). State is kept in memory
+and, given a state folder, in ``<folder>/state.json`` too (documents, drafts, publication
 requests, document numbers; written atomically after every change, read at start), so a restart
 forgets no publication request. Tokens are not kept: after a restart the BCH client's old token
 is answered 401 and it fetches a new one, as with the real BCH.
 
-Like the BCH, validation checks that references to other records (``modifiedOrganisms``,
-``riskAssessments``, ``amendedRecords``) point to existing records of the right kind and revision.
-Besides the decisions published here, a small registry of public records is always present
-(``SEEDED_LMO_RECORDS``, ``SEEDED_RISK_ASSESSMENT_RECORDS``): sample ``modifiedOrganism`` and
-``nationalRiskAssessment`` records with fixed ids, readable at ``GET /api/v2013/documents/{uid}``
-and searchable, e.g. ``GET /api/v2013/index?q=uniqueIdentification_s:MON-00810-6`` (a slashed
-zero Ø matches a plain 0). Their content is a stand-in summary, not the BCH's record.
+Validation is as strict as the documentation describes it (infra/bch_standin_rules.py): unknown
+properties, wrong types, undeclared locales, terms outside their domain, missing mandatory fields,
+and references that do not name an existing revision of a record of the right kind are refused;
+an invalid document is answered 400 with the ``errors`` list. A draft locked by a pending
+publication request cannot be changed (``Error.RecordLocked``).
+
+Besides the records published here, a small registry of public records is always present
+(``SEEDED_AUTHORITY_RECORDS``, ``SEEDED_LMO_RECORDS``, ``SEEDED_RISK_ASSESSMENT_RECORDS``): the
+dev stack's competent national authority (the settings' placeholder), and sample
+``modifiedOrganism`` and ``nationalRiskAssessment`` records with fixed ids, readable at
+``GET /api/v2013/documents/{uid}`` and searchable, e.g.
+``GET /api/v2013/index?q=uniqueIdentification_s:MON-00810-6`` (a slashed zero Ø matches a plain
+0). Their content is a stand-in summary, not the BCH's record.
 
 Standalone: ``python -m infra.bch_standin --port 8300 [--state-dir .stack/bch] [--auto-approve]``.
 """
@@ -44,67 +54,20 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-API = "/api/v2013"
-SCHEMA = "biosafetyDecision"
+from infra.bch_standin_rules import CONTACT, DECISION, validate
+from infra.bch_thesaurus import THESAURUS
+from infra.settings import PLACEHOLDER_AUTHORITY
 
-# The stand-in's thesaurus: the slice of the BCH's domains that decisions use. Identifiers as the
-# BCH front end uses them (scbd/absch.cbd.int, edit-biosafety-decision).
-THESAURUS: dict[str, list[dict[str, Any]]] = {
-    "decisionResults": [
-        {
-            "identifier": "3B9ECE67-B35C-40FF-8C06-4EA5FF762899",
-            "name": "Approval of the import/use of the LMO(s) without conditions",
-        },
-        {
-            "identifier": "3EFF4792-A896-4DC7-9945-04FE9C8B5B4F",
-            "name": "Approval of the import/use of the LMO(s) with conditions",
-        },
-        {
-            "identifier": "6DD1B161-4CDB-4900-BD31-DBB97E86B2AE",
-            "name": "Prohibition of the import/use of the LMO(s)",
-        },
-        {
-            "identifier": "8D91ACEE-C6B3-4204-8FE6-00AE424013FF",
-            "name": "Request for additional relevant information",
-        },
-        {
-            "identifier": "19F9F13E-195E-45B5-88DD-058A07E0D6F6",
-            "name": "Inform the notifier that the period for communicating the decision has been "
-            "extended",
-        },
-    ],
-    "decisionTypes": [
-        {
-            "identifier": "E8C5A15C-A736-4fb7-A1B6-192412BE7E45",
-            "name": "Decision on LMOs for intentional introduction into the environment",
-        },
-        {
-            "identifier": "BE64016A-C3BD-4C61-9620-C3FEF96B2A24",
-            "name": "Decision on LMOs intended for direct use as food or feed, or for processing",
-        },
-        {
-            "identifier": "8979219B-330B-424F-A52C-209D4B4B65C0",
-            "name": "Decision under the simplified procedure (Article 13)",
-        },
-    ],
+API = "/api/v2013"
+SCHEMA = DECISION
+# Which publication request each record type takes: national records go to the focal point,
+# reference records (contacts, in the BCH front end's mapping) are published by the BCH.
+WORKFLOW_TYPES = {
+    DECISION: ("publishNationalRecord", "0.4"),
+    CONTACT: ("publishReferenceRecord", None),
 }
-_UNCONDITIONAL_APPROVAL = "3B9ECE67-B35C-40FF-8C06-4EA5FF762899"
-_EXTENSION = "19F9F13E-195E-45B5-88DD-058A07E0D6F6"
-# Which kind of record each reference field may point to.
-_REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
-    "modifiedOrganisms": ("modifiedOrganism",),
-    "riskAssessments": ("nationalRiskAssessment", "independentRiskAssessment"),
-    "amendedRecords": ("biosafetyDecision",),
-}
-_MANDATORY = (
-    "government",
-    "authorities",
-    "title",
-    "date",
-    "isAmendment",
-    "decisionTypes",
-    "expires",
-)
+ADDITIONAL_INFO_MAX = 1000
+RECORD_LOCKED = "The record is locked for workflow, cannot proceed."
 
 
 class ApiError(Exception):
@@ -142,6 +105,7 @@ class PublicationRequest:
     state: Literal["pending", "approved", "rejected"] = "pending"
     closed_on: datetime | None = None
     result: dict[str, Any] | None = None
+    type: str = "publishNationalRecord"
 
 
 @dataclass
@@ -158,6 +122,9 @@ class Published:
 
 # --- the registry of existing public records ----------------------------------------------------
 
+# Party → reference (GUID@revision) of its competent national authority's record: the settings'
+# development placeholder (infra/settings.py), so that the dev stack's decisions validate.
+SEEDED_AUTHORITY_RECORDS: dict[str, str] = {"hu": PLACEHOLDER_AUTHORITY}
 # Unique identifier (OECD, as published, with slashed zeros) → reference (GUID@revision) of the
 # stand-in's modifiedOrganism record. The GUIDs are the stand-in's own, not the BCH's.
 SEEDED_LMO_RECORDS: dict[str, str] = {
@@ -202,6 +169,24 @@ _LMOS: dict[str, dict[str, Any]] = {
 def _seed_registry() -> dict[str, Published]:
     """The stand-in's sample public records: LMOs and a risk assessment, at revision 1."""
     records: dict[str, Published] = {}
+    for number, (government, ref) in enumerate(SEEDED_AUTHORITY_RECORDS.items()):
+        uid, revision = ref.split("@")
+        document_id = 900_201 + number
+        body = {
+            "header": {"identifier": uid, "schema": "authority", "languages": ["en"]},
+            "government": {"identifier": government},
+            "name": {"en": "Competent national authority (stand-in placeholder)"},
+        }
+        records[uid] = Published(
+            uid=uid,
+            document_id=document_id,
+            revision=int(revision),
+            realm="BCH",
+            government=government,
+            public_id=f"bch-cna-{government}-{document_id}-{revision}",
+            body=body,
+            published_on=_SEEDED_ON,
+        )
     for number, (unique_id, ref) in enumerate(SEEDED_LMO_RECORDS.items()):
         uid, revision = ref.split("@")
         lmo = _LMOS[unique_id]
@@ -264,6 +249,7 @@ class StandinState:
     requests: dict[str, PublicationRequest] = field(default_factory=dict)
     published: dict[str, Published] = field(default_factory=dict)
     registry: dict[str, Published] = field(default_factory=_seed_registry)  # not ours, read-only
+    publish_reference_records: bool = True  # contacts: published at once, or left pending
     calls: list[dict[str, Any]] = field(default_factory=list)
     fault_mode: Literal["none", "fail", "hang"] = "none"
     hang_seconds: float = 30.0
@@ -379,12 +365,12 @@ class WorkflowData(BaseModel):
     title: dict[str, str] | str | None = None
     abstract: dict[str, str] | str | None = None
     metadata: dict[str, Any] | None = None
-    additionalInfo: dict[str, Any] | str | None = None
+    additionalInfo: Any = None  # documented: a string of at most 1,000 characters (checked)
 
 
 class WorkflowCreate(BaseModel):
     type: str
-    version: str
+    version: str | None = None
     data: WorkflowData
 
 
@@ -400,131 +386,82 @@ class Rejection(BaseModel):
 class StandinConfig(BaseModel):
     auto_approve: bool | None = None
     token_ttl_seconds: float | None = None
+    publish_reference_records: bool | None = None
 
 
-# --- the rules the BCH applies -------------------------------------------------------------------
+# --- the rules the BCH applies (infra/bch_standin_rules.py) ------------------------------------
 
 
-def validate_decision(
-    document: dict[str, Any], records: Mapping[str, tuple[str, int]] | None = None
-) -> list[dict[str, Any]]:
-    """The BCH's validation report for a biosafetyDecision: a list of {code, property}.
-
-    ``records`` (uid in upper case → (schema, latest revision)) are the records references may
-    point to; without it references are not checked.
-    """
-    errors: list[dict[str, Any]] = []
-
-    def missing(value: Any) -> bool:
-        return value is None or value == "" or value == [] or value == {}
-
-    header = document.get("header") or {}
-    for name in ("identifier", "schema", "languages"):
-        if missing(header.get(name)):
-            errors.append({"code": "Error.Mandatory", "property": f"header.{name}"})
-    if header.get("schema") not in (None, SCHEMA):
-        errors.append({"code": "Error.InvalidSchema", "property": "header.schema"})
-    for name in _MANDATORY:
-        if missing(document.get(name)):
-            errors.append({"code": "Error.Mandatory", "property": name})
-    for name in ("isAmendment", "expires"):
-        if name in document and not isinstance(document[name], bool):
-            errors.append({"code": "Error.InvalidValue", "property": name})
-    languages = header.get("languages") or []
-    title = document.get("title")
-    if isinstance(title, dict) and title and not any(title.get(lang) for lang in languages):
-        errors.append({"code": "Error.MissingLanguage", "property": "title"})
-    known_types = {t["identifier"] for t in THESAURUS["decisionTypes"]}
-    for term in document.get("decisionTypes") or []:
-        if not isinstance(term, dict) or term.get("identifier") not in known_types:
-            errors.append({"code": "Error.InvalidTerm", "property": "decisionTypes"})
-            break
-    result = (document.get("decisionResult") or {}).get("identifier")
-    if result is not None:
-        if result not in {t["identifier"] for t in THESAURUS["decisionResults"]}:
-            errors.append({"code": "Error.InvalidTerm", "property": "decisionResult"})
-        if result != _UNCONDITIONAL_APPROVAL and missing(document.get("reasons")):
-            errors.append({"code": "Error.Mandatory", "property": "reasons"})
-        if result == _EXTENSION:
-            period = document.get("extensionPeriod")
-            if missing(period):
-                errors.append({"code": "Error.Mandatory", "property": "extensionPeriod"})
-            elif not isinstance(period, int) or isinstance(period, bool) or period < 1:
-                errors.append({"code": "Error.InvalidValue", "property": "extensionPeriod"})
-    if document.get("isAmendment") is True:
-        for name in ("amendedRecords", "amendmentsDetails"):
-            if missing(document.get(name)):
-                errors.append({"code": "Error.Mandatory", "property": name})
-    if records is not None:
-        for name, schemas in _REFERENCE_FIELDS.items():
-            refs = document.get(name)
-            if refs is None:
-                continue
-            if not isinstance(refs, list) or not all(
-                _resolves(ref, schemas, records) for ref in refs
-            ):
-                errors.append({"code": "Error.InvalidReference", "property": name})
-    return errors
-
-
-def _resolves(ref: Any, schemas: tuple[str, ...], records: Mapping[str, tuple[str, int]]) -> bool:
-    """Whether ``{"identifier": "GUID@n"}`` names an existing revision of a record of that kind."""
-    identifier = ref.get("identifier") if isinstance(ref, dict) else None
-    if not isinstance(identifier, str):
-        return False
-    uid, _, revision = identifier.partition("@")
-    found = records.get(uid.upper())
-    if found is None or found[0] not in schemas:
-        return False
-    if not revision:
-        return True  # no revision: the latest
-    return revision.isdigit() and 1 <= int(revision) <= found[1]
+def _schema_of(body: Mapping[str, Any]) -> str | None:
+    header = body.get("header")
+    schema = header.get("schema") if isinstance(header, dict) else None
+    return schema if isinstance(schema, str) else None
 
 
 def _title_text(body: dict[str, Any]) -> str:
-    title = body.get("title")
+    title = body.get("title") or body.get("organization")  # a contact is titled by its name
     if isinstance(title, dict):
         return str(title.get("en") or next(iter(title.values()), ""))
     return str(title or "")
 
 
 def _draft_info(state: StandinState, draft: Draft, *, with_body: bool) -> dict[str, Any]:
+    """A draft's info as the documentation shows the save answer: ``workingDocumentID`` (the
+    draft's number), ``workingDocument*`` and, while a publication request is pending, the lock
+    (``lockID`` ``workflow-<request id>``, as the BCH front end reads it). ``documentID`` only
+    once a version is published. ``with_body`` adds the document (stand-in state view only)."""
     pending = state.pending_request(draft.uid)
     published = state.published.get(draft.uid)
+    schema = _schema_of(draft.body)
+    government = draft.body.get("government")
     info: dict[str, Any] = {
         "identifier": draft.uid,
-        "documentID": draft.document_id,
-        "workingDocumentID": draft.document_id,
-        "realm": draft.realm,
-        "type": (draft.body.get("header") or {}).get("schema"),
+        "type": schema,
+        "owner": "user:stand-in",
         "revision": published.revision if published else 0,
-        "workingDocumentTitle": draft.body.get("title"),
-        "workingDocumentSummary": draft.body.get("summary"),
-        "workingDocumentMetadata": {
-            "schema": (draft.body.get("header") or {}).get("schema"),
-            "government": (draft.body.get("government") or {}).get("identifier"),
-            "realm": draft.realm,
-        },
+        "realm": draft.realm,
+        "mediaType": "application/json",
+        "charset": "utf-8",
+        "workingDocumentID": draft.document_id,
         "workingDocumentCreatedOn": _iso(draft.created_on),
         "workingDocumentUpdatedOn": _iso(draft.updated_on),
-        "workingDocumentLock": (
-            {"lockedBy": "workflow", "workflowID": pending.id} if pending else None
-        ),
+        "workingDocumentOwner": "user:stand-in",
+        "workingDocumentTitle": draft.body.get("title") or draft.body.get("organization"),
+        "workingDocumentSummary": draft.body.get("summary"),
+        "workingDocumentMetadata": {
+            "schema": schema,
+            "government": government.get("identifier") if isinstance(government, dict) else None,
+            "realm": draft.realm,
+        },
     }
+    if published is not None:
+        info["documentID"] = published.document_id
+    if pending is not None:
+        info["workingDocumentLock"] = {
+            "lockID": f"workflow-{pending.id}",
+            "lockedOn": _iso(pending.created_on),
+            "lockedBy": {"firstName": "Publication", "lastName": "request"},
+        }
     if with_body:
         info["body"] = draft.body
     return info
 
 
 def _request_json(req: PublicationRequest) -> dict[str, Any]:
+    national = req.type == "publishNationalRecord"
     return {
         "_id": req.id,
-        "type": {"name": "publishNationalRecord", "version": "0.4"},
+        "type": {"name": req.type, "version": "0.4" if national else None},
         "state": req.state,
         "data": req.data,
         "createdOn": _iso(req.created_on),
         "closedOn": _iso(req.closed_on),
-        "activities": [{"name": "publishRecord", "assignedTo": ["national focal point"]}],
+        "activities": [
+            {
+                "name": "publishRecord",
+                "assignedTo": ["national focal point" if national else "BCH"],
+            }
+        ],
         "result": req.result,
     }
 
@@ -615,9 +552,13 @@ def _publish(state: StandinState, req: PublicationRequest) -> None:
     draft = state.drafts.pop(req.uid)
     previous = state.published.get(req.uid)
     revision = previous.revision + 1 if previous else 1
-    government = str((draft.body.get("government") or {}).get("identifier", "xx")).lower()
-    public_id = f"bch-dec-{government}-{draft.document_id}-{revision}"
     now = _now()
+    government: str | None = None
+    if _schema_of(draft.body) == CONTACT:
+        public_id = f"bch-contact-scbd-{draft.document_id}-{revision}"
+    else:
+        government = str((draft.body.get("government") or {}).get("identifier", "xx")).lower()
+        public_id = f"bch-dec-{government}-{draft.document_id}-{revision}"
     state.published[req.uid] = Published(
         uid=req.uid,
         document_id=draft.document_id,
@@ -663,6 +604,7 @@ def create_app(
             "method": request.method,
             "path": request.url.path,
             "query": request.url.query,
+            "accept": request.headers.get("accept"),
         }
         if request.url.path.startswith("/api/"):
             state.calls.append(entry)
@@ -713,30 +655,40 @@ def create_app(
         expiration = _now() + timedelta(seconds=state.token_ttl_seconds)
         return {"authenticationToken": value, "expiration": _iso(expiration)}
 
+    def document_of(body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
+        return body
+
+    def configured(schema: str | None) -> str:
+        if not schema:
+            raise ApiError(400, "Error.MissingSchema", "query parameter schema is required")
+        if schema not in WORKFLOW_TYPES:
+            raise ApiError(
+                400,
+                "Error.SchemaNotConfigured",
+                f"Schema not configured for the given realm: {schema}",
+            )
+        return schema
+
+    def locked(uid: str) -> None:
+        if state.pending_request(uid) is not None:
+            raise ApiError(400, "Error.RecordLocked", RECORD_LOCKED)
+
     # drafts
     @app.put(f"{API}/documents/{{uid}}/versions/draft")
     async def put_draft(
         uid: str, request: Request, schema: str | None = None, realm: str = Depends(session)
     ) -> JSONResponse:
-        if not schema:
-            raise ApiError(400, "Error.MissingSchema", "query parameter schema is required")
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
+        schema = configured(schema)
+        body = document_of(await request.json())
         header = body.get("header") or {}
         if header.get("identifier") != uid:
             raise ApiError(400, "Error.IdentifierMismatch", "header.identifier must equal the uid")
         if header.get("schema") != schema:
             raise ApiError(400, "Error.SchemaMismatch", "header.schema must equal ?schema")
+        locked(uid)  # the draft of a pending publication request cannot change, not even to itself
         existing = state.drafts.get(uid)
-        if state.pending_request(uid) is not None:
-            if existing is None or existing.body != body:
-                raise ApiError(
-                    409,
-                    "Error.DocumentLocked",
-                    "a publication request is pending: the draft cannot be changed",
-                )
-            return JSONResponse(_draft_info(state, existing, with_body=False))
         now = _now()
         if existing is None:
             draft = Draft(uid, state.document_id(uid), realm, body, now, now)
@@ -745,38 +697,81 @@ def create_app(
         existing.body, existing.updated_on, existing.realm = body, now, realm
         return JSONResponse(_draft_info(state, existing, with_body=False))
 
-    @app.get(f"{API}/documents/{{uid}}/versions/draft")
-    async def get_draft(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
+    def draft_or_404(uid: str) -> Draft:
         draft = state.drafts.get(uid)
         if draft is None:
-            raise ApiError(404, "Error.NotFound", f"no draft {uid}")
-        return _draft_info(state, draft, with_body=True)
+            raise ApiError(404, "notFound", f"no draft {uid}")
+        return draft
+
+    @app.get(f"{API}/documents/{{uid}}/versions/draft")
+    async def get_draft(
+        uid: str, info: str | None = None, realm: str = Depends(session)
+    ) -> dict[str, Any]:
+        """The draft as stored; with ``?info``, its info (as the BCH front end reads it)."""
+        draft = draft_or_404(uid)
+        return _draft_info(state, draft, with_body=False) if info is not None else draft.body
+
+    @app.get(f"{API}/documents/{{uid}}/versions/draft/info")
+    async def get_draft_info(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
+        return _draft_info(state, draft_or_404(uid), with_body=False)
+
+    @app.delete(f"{API}/documents/{{uid}}/versions/draft")
+    async def delete_draft(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
+        draft_or_404(uid)
+        locked(uid)
+        del state.drafts[uid]
+        return {"identifier": uid, "deleted": True}
 
     @app.post(f"{API}/documents/x/validate")
-    async def validate(
+    async def validate_document(
         request: Request, schema: str | None = None, realm: str = Depends(session)
-    ) -> dict[str, Any]:
-        if schema != SCHEMA:
-            raise ApiError(400, "Error.UnsupportedSchema", f"this stand-in validates {SCHEMA}")
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ApiError(400, "Error.InvalidDocument", "the document must be a JSON object")
-        return {"schema": schema, "errors": validate_decision(body, state.referenceable())}
+    ) -> JSONResponse:
+        """The documented answer: 400 with ``errors`` when the document is invalid, else 200."""
+        schema = configured(schema)
+        body = document_of(await request.json())
+        header = body.get("header")
+        header = header if isinstance(header, dict) else {}
+        answer: dict[str, Any] = {
+            "identifier": header.get("identifier"),
+            "schema": schema,
+            "locales": header.get("languages"),
+            "title": body.get("title") or body.get("organization"),
+            "summary": body.get("summary"),
+        }
+        errors = validate(schema, body, state.referenceable())
+        if errors:
+            return JSONResponse(answer | {"errors": errors}, status_code=400)
+        government = body.get("government")
+        metadata = (
+            {"government": government.get("identifier")} if isinstance(government, dict) else {}
+        )
+        return JSONResponse(answer | {"links": [], "metaData": metadata})
 
     # publication requests
     @app.post(f"{API}/workflows")
     async def create_workflow(body: WorkflowCreate, realm: str = Depends(session)) -> JSONResponse:
-        if body.type != "publishNationalRecord" or body.version != "0.4":
-            raise ApiError(400, "Error.UnsupportedWorkflow", f"{body.type} {body.version}")
         if body.data.realm.lower() != realm.lower():
             raise ApiError(400, "Error.RealmMismatch", "data.realm differs from header Realm")
+        info = body.data.additionalInfo
+        if info is not None and (not isinstance(info, str) or len(info) > ADDITIONAL_INFO_MAX):
+            raise ApiError(
+                400,
+                "invalidParameter",
+                f"additionalInfo is a string of at most {ADDITIONAL_INFO_MAX} characters",
+                fields=["additionalInfo"],
+            )
         draft = state.drafts.get(body.data.identifier)
         if draft is None or draft.document_id != body.data.documentID:
-            raise ApiError(404, "Error.NotFound", "no draft with this identifier and documentID")
+            raise ApiError(404, "notFound", "no draft with this identifier and documentID")
+        schema = _schema_of(draft.body) or ""
+        if WORKFLOW_TYPES.get(schema) != (body.type, body.version):
+            raise ApiError(
+                400, "Error.UnsupportedWorkflow", f"{body.type} {body.version} for {schema}"
+            )
         pending = state.pending_request(draft.uid)
         if pending is not None:
             return JSONResponse(_request_json(pending))
-        if validate_decision(draft.body, state.referenceable()):
+        if validate(schema, draft.body, state.referenceable()):
             raise ApiError(400, "Error.InvalidDocument", "the draft does not validate")
         req = PublicationRequest(
             id=secrets.token_hex(12),
@@ -785,9 +780,11 @@ def create_app(
             realm=realm,
             data=body.data.model_dump(),
             created_on=_now(),
+            type=body.type,
         )
         state.requests[req.id] = req
-        if state.auto_approve:
+        reference = schema != DECISION
+        if state.publish_reference_records if reference else state.auto_approve:
             _publish(state, req)
         return JSONResponse(_request_json(req), status_code=201)
 
@@ -817,9 +814,10 @@ def create_app(
         return {"response": {"numFound": len(found), "start": start, "docs": docs}}
 
     @app.get(f"{API}/thesaurus/domains/{{domain}}/terms")
-    async def terms(domain: str, realm: str = Depends(session)) -> list[dict[str, Any]]:
+    async def terms(domain: str) -> list[dict[str, Any]]:
+        """Public, as documented (no token); domains spelled as the documentation spells them."""
         if domain not in THESAURUS:
-            raise ApiError(404, "Error.NotFound", f"no domain {domain}")
+            raise ApiError(404, "notFound", f"Domain not found: {domain}")
         return THESAURUS[domain]
 
     # stand-in controls (no auth; never part of the real API)
@@ -862,7 +860,13 @@ def create_app(
             state.auto_approve = body.auto_approve
         if body.token_ttl_seconds is not None:
             state.token_ttl_seconds = body.token_ttl_seconds
-        return {"auto_approve": state.auto_approve, "token_ttl_seconds": state.token_ttl_seconds}
+        if body.publish_reference_records is not None:
+            state.publish_reference_records = body.publish_reference_records
+        return {
+            "auto_approve": state.auto_approve,
+            "token_ttl_seconds": state.token_ttl_seconds,
+            "publish_reference_records": state.publish_reference_records,
+        }
 
     @app.post("/_standin/reset")
     async def reset() -> dict[str, Any]:
@@ -872,6 +876,7 @@ def create_app(
         state.calls.clear()
         state.fault_mode, state.hang_seconds = "none", 30.0
         state.auto_approve, state.token_ttl_seconds = auto_approve, token_ttl_seconds
+        state.publish_reference_records = True
         return {"reset": True}
 
     @app.get("/_standin/state")

@@ -23,7 +23,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bch import BchDecisionInput, BchPublication
+    from activities.bch import BchDecisionInput, BchParty, BchPublication
     from activities.email import EmailDelivery, EmailRequest
     from workflows import clock
     from workflows import search_attributes as sa
@@ -82,6 +82,15 @@ class BchCorrection(Command):
         default=None, description="Art 12: the record(s) this one amends, GUID@revision"
     )
     amendment_details: str | None = Field(default=None, description="Art 12: what changed")
+    exporters: list[BchParty] | None = Field(
+        default=None,
+        description="the exporters as the BCH's contact records need them (an e-mail address "
+        "each); they replace the record's",
+    )
+    importers: list[BchParty] | None = None
+    involves_field_trial: bool | None = None
+    involves_commercial_release: bool | None = None
+    applies_to_subsequent_introductions: bool | None = None
     note: str | None = Field(default=None, description="what was corrected and why")
 
 

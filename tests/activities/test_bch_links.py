@@ -1,5 +1,6 @@
-"""The biosafetyDecision record's links: LMOs, risk assessments, documents, Art 13 flags and Art 12
-amendments; our schema checks their form, the BCH (here the stand-in) checks that they exist."""
+"""The biosafetyDecision record's links: LMOs, risk assessments, documents, Art 13 records and
+Art 12 amendments; our schema checks their form, the BCH (here the stand-in) checks that they
+exist."""
 
 from __future__ import annotations
 
@@ -22,8 +23,20 @@ from activities.bch import (
     record_schema,
     schema_errors,
 )
-from infra.bch_standin import SEEDED_LMO_RECORDS, SEEDED_RISK_ASSESSMENT_RECORDS
-from tests.activities.test_bch import RESULT_EXTRAS, api, decision, row, settings_for
+from infra.bch_standin import (
+    SEEDED_AUTHORITY_RECORDS,
+    SEEDED_LMO_RECORDS,
+    SEEDED_RISK_ASSESSMENT_RECORDS,
+)
+from tests.activities.test_bch import (
+    RESULT_EXTRAS,
+    TRANSBOUNDARY_SUBJECT,
+    api,
+    decision,
+    decision_requests,
+    row,
+    settings_for,
+)
 from tests.support.bch import BchStandin
 
 API = "/api/v2013"
@@ -31,8 +44,9 @@ MON810 = SEEDED_LMO_RECORDS["MON-ØØ81Ø-6"]
 MON87460 = SEEDED_LMO_RECORDS["MON-8746Ø-4"]
 MON810_RA = SEEDED_RISK_ASSESSMENT_RECORDS["MON-ØØ81Ø-6"]
 EARLIER_DECISION = "0B7D3F6E-2C41-4E8A-9A1B-5D6C7E8F9A0B@2"
-AIA_SUBJECT = BCH_TERMS["decisionTypes"]["intentional_introduction"]
-ART13_SUBJECT = BCH_TERMS["decisionTypes"]["simplified_procedure"]
+AIA_SUBJECT = BCH_TERMS["DecisionTypes"]["intentional_introduction"]
+ART13_SUBJECT = BCH_TERMS["DecisionTypes"]["simplified_procedure"]
+AIA_SUBJECTS = [{"identifier": AIA_SUBJECT}, {"identifier": TRANSBOUNDARY_SUBJECT}]
 
 LINKS: dict[str, Any] = {
     "modified_organisms": [MON810, MON87460],
@@ -41,11 +55,14 @@ LINKS: dict[str, Any] = {
         BchLink(url="https://gmo.example.hu/decisions/AIA-HU-2027-0042.pdf", name="Decision"),
         BchLink(url="https://gmo.example.hu/decisions/AIA-HU-2027-0042-hu.pdf", language="en"),
     ],
+    "amended_records": [EARLIER_DECISION],
+    "amendment_details": "Art 12(1): conditions tightened after new monitoring data.",
+}
+# The simplified procedure (Art 13): a record of its own.
+ART13: dict[str, Any] = {
     "movement_allowed_under_13_1_a": True,
     "exempt_from_aia": False,
     "applies_to_subsequent_imports_art13": True,
-    "amended_records": [EARLIER_DECISION],
-    "amendment_details": "Art 12(1): conditions tightened after new monitoring data.",
 }
 NEW_PROPERTIES = {
     "modifiedOrganisms",
@@ -78,17 +95,14 @@ def test_every_new_field_is_mapped_and_validates(result: str) -> None:
         {"url": "https://gmo.example.hu/decisions/AIA-HU-2027-0042.pdf", "name": "Decision"},
         {"url": "https://gmo.example.hu/decisions/AIA-HU-2027-0042-hu.pdf", "language": "en"},
     ]
-    assert record["movementAllowedUnderA131A"] is True
-    assert record[EXEMPT_FROM_AIA] is False  # a flag that is set is sent, even when false
-    assert record["appliesToSubsequentImports"] is True
-    assert record["decisionTypes"] == [{"identifier": AIA_SUBJECT}, {"identifier": ART13_SUBJECT}]
+    assert record["decisionTypes"] == AIA_SUBJECTS
     assert record["isAmendment"] is True
     assert record["amendedRecords"] == [{"identifier": EARLIER_DECISION}]
-    assert record["amendmentsDetails"] == {"en": LINKS["amendment_details"]}
+    assert record["amendmentsDetails"] == {"en": f"<p>{LINKS['amendment_details']}</p>"}
     # The rest of the record is what it was without the links.
     plain = build_decision_record(decision(result, message_key="k"), settings_for())
     linked = build_decision_record(decision(result, message_key="k", **LINKS), settings_for())
-    unchanged = set(plain) - {"isAmendment", "decisionTypes"}
+    unchanged = set(plain) - {"isAmendment"}
     assert {k: linked[k] for k in unchanged} == {k: plain[k] for k in unchanged}
 
 
@@ -99,7 +113,40 @@ def test_without_the_new_fields_the_record_is_as_before(result: str) -> None:
     assert schema_errors(record) == []
     assert not NEW_PROPERTIES & set(record)
     assert record["isAmendment"] is False
-    assert record["decisionTypes"] == [{"identifier": AIA_SUBJECT}]
+    assert record["decisionTypes"] == AIA_SUBJECTS
+
+
+def test_an_art13_record_has_the_simplified_procedure_as_its_one_subject() -> None:
+    """The BCH form offers the simplified procedure as an alternative to the AIA subjects, shows
+    its flags only for it, and clears the decision result (and so conditions and reasons) for
+    it: what the decision says goes into the relevant information."""
+    req = decision("approval_with_conditions", **ART13, modified_organisms=[MON810])
+    record = build_decision_record(req, settings_for())
+
+    jsonschema.validate(record, record_schema(), cls=jsonschema.Draft202012Validator)
+    assert record["decisionTypes"] == [{"identifier": ART13_SUBJECT}]
+    assert record["movementAllowedUnderA131A"] is True
+    assert record[EXEMPT_FROM_AIA] is False  # a flag that is set is sent, even when false
+    assert record["appliesToSubsequentImports"] is True
+    absent = {
+        "decisionResult",
+        "conditions",
+        "reasons",
+        "extensionPeriod",
+        "addressesTransboundaryMovement",
+        "involvesFieldTrial",
+        "receiptDate",
+    }
+    assert not absent & set(record)
+    info = record["relevantInformation"]["en"]
+    assert "<p>Decision: approval with conditions</p>" in info
+    assert "<p>Conditions:<br>1. Post-release monitoring for three seasons<br>2. Isolation" in info
+    assert "<p>Reasons: Low risk under the stated conditions" in info
+    assert record["modifiedOrganisms"] == [{"identifier": MON810}]
+    # The flag's name is a setting: the documentation's, or the form's.
+    form = build_decision_record(req, settings_for(bch_exempt_property="exemptedFromAIA"))
+    assert (form["exemptedFromAIA"], "exemptFromAIA" in form) == (False, False)
+    assert schema_errors(form) == []
 
 
 def test_each_art13_flag_alone() -> None:
@@ -113,7 +160,7 @@ def test_each_art13_flag_alone() -> None:
             assert schema_errors(record) == []
             assert record[prop] is value
             assert not (NEW_PROPERTIES - {prop}) & set(record)
-            assert {"identifier": ART13_SUBJECT} in record["decisionTypes"]
+            assert record["decisionTypes"] == [{"identifier": ART13_SUBJECT}]
 
 
 def test_references_are_normalised_and_deduplicated() -> None:
@@ -192,7 +239,16 @@ def test_our_schema_checks_art13_flags_and_links() -> None:
     ]
     no_subject = build_decision_record(decision(exempt_from_aia=True), settings)
     no_subject["decisionTypes"] = [{"identifier": AIA_SUBJECT}]
-    assert errors_of(no_subject) == [("Error.InvalidValue", "decisionTypes")]
+    assert ("Error.InvalidValue", "decisionTypes") in errors_of(no_subject)
+    two_subjects = build_decision_record(decision(exempt_from_aia=True), settings)
+    two_subjects["decisionTypes"].append({"identifier": AIA_SUBJECT})  # one subject per record
+    assert ("Error.InvalidValue", "decisionTypes") in errors_of(two_subjects)
+    with_result = build_decision_record(decision(exempt_from_aia=True), settings)
+    with_result["decisionResult"] = {"identifier": BCH_TERMS["DecisionResults"]["approval"]}
+    assert errors_of(with_result) == [("Error.InvalidValue", "(record)")]
+    both_names = build_decision_record(decision(exempt_from_aia=True), settings)
+    both_names["exemptedFromAIA"] = True
+    assert errors_of(both_names) == [("Error.InvalidValue", "(record)")]
 
     links = [BchLink(url="file:///srv/confidential/dossier.pdf"), BchLink(url="https://x.hu/a b")]
     bad_links = build_decision_record(decision(documents=links), settings)
@@ -262,7 +318,8 @@ def test_lmo_lookup_by_unique_identifier(bch_standin: BchStandin) -> None:
 def test_registry_survives_a_reset(bch_standin: BchStandin) -> None:
     bch_standin.reset()
     assert {p["identifier"] for p in bch_standin.state()["registry"].values()} == {
-        ref.split("@")[0] for ref in [*SEEDED_LMO_RECORDS.values(), MON810_RA]
+        ref.split("@")[0]
+        for ref in [*SEEDED_LMO_RECORDS.values(), MON810_RA, *SEEDED_AUTHORITY_RECORDS.values()]
     }
 
 
@@ -271,18 +328,37 @@ def test_standin_refuses_references_that_do_not_resolve(bch_standin: BchStandin)
     unknown = str(uuid.uuid4()).upper()
     with api(bch_standin) as client:
 
-        def report(**fields: Any) -> list[dict[str, Any]]:
-            record = build_decision_record(decision(**fields), settings)
-            assert schema_errors(record) == []  # our schema cannot know
+        def validate(record: dict[str, Any]) -> list[dict[str, Any]]:
             response = client.post(
                 f"{API}/documents/x/validate", params={"schema": "biosafetyDecision"}, json=record
             )
-            assert response.status_code == 200
-            errors: list[dict[str, Any]] = response.json()["errors"]
+            errors: list[dict[str, Any]] = response.json().get("errors", [])
+            assert response.status_code == (400 if errors else 200)
             return errors
 
+        def report(**fields: Any) -> list[dict[str, Any]]:
+            # No exporters or importers: their contact records do not exist in this test.
+            fields = {"exporters": [], "importers": [], **fields}
+            record = build_decision_record(decision(**fields), settings)
+            assert schema_errors(record) == []  # our schema cannot know
+            return validate(record)
+
         def invalid(prop: str) -> list[dict[str, Any]]:
-            return [{"code": "Error.InvalidReference", "property": prop}]
+            # The documentation has no code of its own for a reference that does not resolve.
+            return [{"code": "Error.InvalidValue", "property": prop}]
+
+        # A reference carries a revision (our model refuses one without; the BCH too).
+        bare = build_decision_record(decision(exporters=[], importers=[]), settings)
+        bare["modifiedOrganisms"] = [{"identifier": MON810.split("@")[0]}]
+        assert validate(bare) == invalid("modifiedOrganisms")
+        # The authority must exist too.
+        unknown_authority = build_decision_record(
+            decision(exporters=[], importers=[]),
+            settings_for(bch_standin, bch_authority_uids=[f"{unknown}@1"]),
+        )
+        assert validate(unknown_authority) == invalid("authorities")
+        # Contacts that do not exist.
+        assert report(exporters=decision().exporters) == invalid("exporters")
 
         assert report(modified_organisms=[MON810, MON87460], risk_assessments=[MON810_RA]) == []
         assert report(modified_organisms=[MON810.lower()]) == []
@@ -335,12 +411,12 @@ async def test_unknown_lmo_is_refused_by_the_bch_then_fixed_and_resubmitted(
 
     assert raised.value.type == "BchValidationError"
     assert raised.value.non_retryable is True
-    errors = [{"code": "Error.InvalidReference", "property": "modifiedOrganisms"}]
+    errors = [{"code": "Error.InvalidValue", "property": "modifiedOrganisms"}]
     assert raised.value.details == (errors,)
-    assert bch_standin.state()["requests"] == {}
+    assert decision_requests(bch_standin) == []
     stored = await row(db_pool, req.message_key)
     assert stored["status"] == "failed"
-    assert stored["server_response"] == "Error.InvalidReference modifiedOrganisms"
+    assert stored["server_response"] == "Error.InvalidValue modifiedOrganisms"
     assert stored["payload"]["validation_errors"] == errors
     assert "refused" in stored["last_error"]
 
@@ -349,7 +425,7 @@ async def test_unknown_lmo_is_refused_by_the_bch_then_fixed_and_resubmitted(
 
     assert result.status == "publication_requested"
     assert result.document_uid == document_uid(req.message_key)
-    assert len(bch_standin.state()["requests"]) == 1
+    assert len(decision_requests(bch_standin)) == 1
     draft = bch_standin.state()["drafts"][result.document_uid]["body"]
     assert draft["modifiedOrganisms"] == [{"identifier": MON810}]
     stored = await row(db_pool, req.message_key)
@@ -395,6 +471,4 @@ async def test_art12_change_amends_the_published_record(
     with pytest.raises(ApplicationError) as raised:
         await activities.publish_decision(wrong)
     assert raised.value.type == "BchValidationError"
-    assert raised.value.details == (
-        [{"code": "Error.InvalidReference", "property": "amendedRecords"}],
-    )
+    assert raised.value.details == ([{"code": "Error.InvalidValue", "property": "amendedRecords"}],)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from infra.bch_standin import STATE_FILE, BchStandinServer
+from infra.settings import PLACEHOLDER_AUTHORITY
 
 API = "/api/v2013"
 SCHEMA = "biosafetyDecision"
@@ -24,7 +25,7 @@ def decision_record(uid: str) -> dict[str, Any]:
     return {
         "header": {"identifier": uid, "schema": SCHEMA, "languages": ["en"]},
         "government": {"identifier": "hu"},
-        "authorities": [{"identifier": "5F3A9C10-0B7E-4C1D-9E2A-7D4C6B8A1F20@1"}],
+        "authorities": [{"identifier": PLACEHOLDER_AUTHORITY}],
         "title": {"en": f"Decision {uid}"},
         "date": "2027-09-20",
         "isAmendment": False,
@@ -60,7 +61,11 @@ def request_publication(client: httpx.Client, uid: str) -> dict[str, Any]:
     body = {
         "type": "publishNationalRecord",
         "version": "0.4",
-        "data": {"realm": "bch-dev", "documentID": draft.json()["documentID"], "identifier": uid},
+        "data": {
+            "realm": "bch-dev",
+            "documentID": draft.json()["workingDocumentID"],
+            "identifier": uid,
+        },
     }
     requested = client.post(f"{API}/workflows", json=body)
     assert requested.status_code == 201, requested.text
@@ -76,19 +81,18 @@ def test_a_restarted_standin_still_knows_a_publication_request(tmp_path: Path) -
         approved = client.post(f"/_standin/requests/{published['_id']}/approve")
         assert approved.status_code == 200
         first_document_id = client.get(
-            f"{API}/documents/AAAA0000-0000-4000-8000-000000000001/versions/draft"
-        ).json()["documentID"]
+            f"{API}/documents/AAAA0000-0000-4000-8000-000000000001/versions/draft/info"
+        ).json()["workingDocumentID"]
     assert json.loads((state_dir / STATE_FILE).read_text())["requests"]
 
     with standin(state_dir) as client:
         again = client.get(f"{API}/workflows/{pending['_id']}")
         assert again.status_code == 200, again.text
         assert again.json() == pending  # the same request, still pending, same dates
-        draft = client.get(f"{API}/documents/AAAA0000-0000-4000-8000-000000000001/versions/draft")
-        assert draft.json()["workingDocumentLock"] == {
-            "lockedBy": "workflow",
-            "workflowID": pending["_id"],
-        }
+        draft = client.get(
+            f"{API}/documents/AAAA0000-0000-4000-8000-000000000001/versions/draft/info"
+        )
+        assert draft.json()["workingDocumentLock"]["lockID"] == f"workflow-{pending['_id']}"
         record = client.get(f"{API}/documents/AAAA0000-0000-4000-8000-000000000002")
         assert record.status_code == 200 and record.json()["header"]["schema"] == SCHEMA
         # The focal point can still act on the request made before the restart.
@@ -99,7 +103,7 @@ def test_a_restarted_standin_still_knows_a_publication_request(tmp_path: Path) -
             params={"schema": SCHEMA},
             json=decision_record("AAAA0000-0000-4000-8000-000000000003"),
         )
-        assert third.json()["documentID"] == first_document_id + 2
+        assert third.json()["workingDocumentID"] == first_document_id + 2
 
     with standin(state_dir) as client:
         assert client.get(f"{API}/workflows/{pending['_id']}").json()["state"] == "approved"

@@ -33,11 +33,21 @@ class BchStandin:
         self._post("/_standin/reset")
 
     def configure(
-        self, *, auto_approve: bool | None = None, token_ttl_seconds: float | None = None
+        self,
+        *,
+        auto_approve: bool | None = None,
+        token_ttl_seconds: float | None = None,
+        publish_reference_records: bool | None = None,
     ) -> dict[str, Any]:
+        """``auto_approve``: the focal point approves decisions at once;
+        ``publish_reference_records`` (default on): contacts are published at once."""
         return self._post(
             "/_standin/config",
-            {"auto_approve": auto_approve, "token_ttl_seconds": token_ttl_seconds},
+            {
+                "auto_approve": auto_approve,
+                "token_ttl_seconds": token_ttl_seconds,
+                "publish_reference_records": publish_reference_records,
+            },
         )
 
     def approve(self, request_id: str) -> dict[str, Any]:

@@ -172,8 +172,12 @@ async def test_bch_refuses_an_unknown_lmo_record_and_the_officer_corrects_it(
     )
     pid = publication_workflow_id(f"{cid}:bch:decision")
     view = await state_becomes(stack, pid, PublicationState.VALIDATION_FAILED)
-    assert {"code": "Error.InvalidReference", "property": "modifiedOrganisms"} in [
-        {"code": e.get("code"), "property": e.get("property")} for e in view.errors
+    # The BCH's own report (answered 400, as documented), shown to the officer as it came.
+    assert view.errors == [{"code": "Error.InvalidValue", "property": "modifiedOrganisms"}]
+    validations = [c for c in stack.bch.calls() if c["path"].endswith("/validate")]
+    assert [c["status"] for c in validations] == [400]
+    assert "The record was refused: modifiedOrganisms: Error.InvalidValue" in [
+        step.summary for step in view.history
     ]
     assert not stack.bch.pending_requests()
 
@@ -192,3 +196,51 @@ async def test_bch_refuses_an_unknown_lmo_record_and_the_officer_corrects_it(
     view = await state_becomes(stack, pid, PublicationState.REQUESTED)
     assert view.record.modified_organisms == [SEEDED_LMO_RECORDS["MON-8746Ø-4"]]
     assert len(stack.bch.pending_requests()) == 1
+
+
+async def test_a_contact_the_bch_refuses_is_corrected_by_the_officer(stack: Stack) -> None:
+    """The exporter's contact record is the BCH's to validate too: its errors name the party,
+    the officer corrects the party and resubmits, and the decision references the new contact."""
+    from activities.bch import BchParty
+
+    cid, decision_pid = await decide_case(stack, "PUB-CONTACT")
+    template = (await state_becomes(stack, decision_pid, PublicationState.REQUESTED)).record
+    exporter = BchParty(
+        name="Acme Seeds B.V.",
+        address="Wageningen",
+        country="AA",  # our schema accepts the form; the BCH's thesaurus knows no such country
+        contact="Jan de Vries, regulatory@acme-seeds.example",
+    )
+    record = template.model_copy(
+        update={"message_key": f"{cid}:bch:contact-check", "exporters": [exporter]}
+    )
+    pid = publication_workflow_id(record.message_key)
+    handle = await stack.client.start_workflow(
+        BchPublicationWorkflow.run,
+        BchPublicationStart(
+            case_id=cid,
+            purpose="contact",
+            record=record,
+            officer_email="officers@authority.example",
+        ),
+        id=pid,
+        task_queue=stack.settings.task_queue,
+    )
+    view = await state_becomes(stack, pid, PublicationState.VALIDATION_FAILED)
+    assert view.errors == [{"code": "Error.UnexpectedTerm", "property": "exporters[0].country"}]
+    assert len(stack.bch.pending_requests()) == 1  # the case's own decision only
+
+    fixed = exporter.model_copy(update={"country": "NL"})
+    await handle.execute_update(
+        BchPublicationWorkflow.resubmit,
+        BchCorrection(exporters=[fixed], note="country code corrected"),
+    )
+    view = await state_becomes(stack, pid, PublicationState.REQUESTED)
+    assert view.record.exporters == [fixed]
+    assert "Resubmitted by case-officer (exporters): country code corrected" in [
+        s.summary for s in view.history
+    ]
+    draft = stack.bch.state()["drafts"][view.document_uid]["body"]
+    [reference] = draft["exporters"]
+    contact = stack.bch.state()["published"][reference["identifier"].split("@")[0]]
+    assert contact["body"]["country"] == {"identifier": "nl"}
