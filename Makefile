@@ -15,7 +15,7 @@ define require_python
 	  exit 1; }
 endef
 
-.PHONY: venv run smoke test lint bench clean
+.PHONY: venv run smoke test lint bench soak soak-quick bch-check clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,21 @@ lint: venv
 
 test: venv lint
 	$(BIN)/pytest -q
+
+# The reliability soak (tests/soak/, docs/reliability.md): the whole stack on free ports in a
+# temporary folder, components killed while cases run; about 20 minutes (soak-quick: 10).
+# Extra options: make soak SOAK_ARGS='--cases 500 --report soak.md' (python -m tests.soak --help).
+soak: venv
+	$(BIN)/python -m tests.soak $(SOAK_ARGS)
+
+soak-quick: venv
+	$(BIN)/python -m tests.soak --quick $(SOAK_ARGS)
+
+# Our records against the real BCH's development realm, before going live (README, "Before going
+# live"): drafts saved, validated, read back and deleted; never a publication request. Needs real
+# bch-dev credentials in the environment (BIOSAFETY_BCH_*); without them it says what to set.
+bch-check: venv
+	$(BIN)/python -m infra.bch_check
 
 bench: venv
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; \

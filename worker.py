@@ -26,10 +26,18 @@ from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from workflows.aia import AdvanceInformedAgreement
 from workflows.bch_publication import BchPublicationWorkflow
+from workflows.ffp import FoodFeedProcessing
 from workflows.review import ReviewOfDecision
 from workflows.sandbox import workflow_runner
+from workflows.treaty import TreatyStatus
 
-WORKFLOWS: Sequence[type] = [AdvanceInformedAgreement, ReviewOfDecision, BchPublicationWorkflow]
+WORKFLOWS: Sequence[type] = [
+    AdvanceInformedAgreement,
+    ReviewOfDecision,
+    BchPublicationWorkflow,
+    TreatyStatus,
+    FoodFeedProcessing,
+]
 
 log = structlog.get_logger("worker")
 

@@ -43,6 +43,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra.settings import Settings
+from workflows.errors import (
+    PERMANENT_DELIVERY_FAILURE,
+    SMTP_CONFIGURATION_ERROR,
+    TEMPLATE_ERROR,
+    TEMPORARY_DELIVERY_FAILURE,
+)
 
 Language = Literal["en", "hu"]
 
@@ -63,16 +69,13 @@ TEMPLATES = (
     "review_decision_changed",
     "review_request_received",
     "review_answer",
+    "treaty_entry_into_force",
+    "treaty_withdrawal_effective",
+    "ffp_decision_copy",
+    "ffp_information_answer",
+    "ffp_first_import_decision",
 )
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-# Error types the workflows can name in retry policies and failure handling.
-PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"  # 5xx on RCPT/DATA: do not retry
-TEMPORARY_DELIVERY_FAILURE = "TemporaryDeliveryFailure"  # 4xx, connection trouble: retried
-TEMPLATE_ERROR = "EmailTemplateError"  # unknown template or missing context: a bug
-# Our SMTP configuration is wrong: login refused (535), server certificate not trusted, TLS mode
-# not what the server speaks. Retryable on purpose (see _DeliveryFailure.configuration).
-SMTP_CONFIGURATION_ERROR = "SmtpConfigurationError"
 
 _log = structlog.get_logger(__name__)
 

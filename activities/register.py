@@ -13,7 +13,9 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, Field
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from workflows.errors import REGISTER_ROW_INVALID
 from workflows.models import CaseSummary
 
 
@@ -71,15 +73,31 @@ class RegisterActivities:
         """Write the case row and its new audit entries in one transaction; return the version
         the register now holds."""
         c = req.case
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(_UPSERT, *(getattr(c, name) for name in _COLUMNS))
-            await conn.executemany(
-                _AUDIT,
-                [(c.case_id, e.seq, e.at, e.kind, e.actor, e.summary, e.data) for e in req.entries],
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(_UPSERT, *(getattr(c, name) for name in _COLUMNS))
+                await conn.executemany(
+                    _AUDIT,
+                    [
+                        (c.case_id, e.seq, e.at, e.kind, e.actor, e.summary, e.data)
+                        for e in req.entries
+                    ],
+                )
+                held: int = await conn.fetchval(
+                    "SELECT version FROM cases WHERE case_id = $1", c.case_id
+                )
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as err:
+            # The database refuses the data itself (a value out of range, a broken constraint):
+            # the same row fails on every retry. Said once, to the case, which reports it; an
+            # outage (connection refused, server shutting down) is retried as before.
+            activity.logger.error(
+                "register row refused", extra={"case_id": c.case_id, "error": str(err)}
             )
-            held: int = await conn.fetchval(
-                "SELECT version FROM cases WHERE case_id = $1", c.case_id
-            )
+            raise ApplicationError(
+                f"the register refused case {c.case_id}'s row: {type(err).__name__}: {err}",
+                type=REGISTER_ROW_INVALID,
+                non_retryable=True,
+            ) from err
         activity.logger.info("register synced", extra={"case_id": c.case_id, "version": held})
         return held
 
@@ -188,6 +206,15 @@ def filtered_query(
     sql = select + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY {order_by} LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}"
     return sql, [*args, limit, offset]
+
+
+async def case_known(pool: asyncpg.Pool, case_id: str) -> bool:
+    """Whether the register holds the case (it may not yet: a new case's first sync)."""
+    async with pool.acquire() as conn:
+        known: bool = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)", case_id
+        )
+    return known
 
 
 async def closed_case_state(pool: asyncpg.Pool, case_id: str) -> dict[str, Any] | None:

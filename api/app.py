@@ -44,9 +44,11 @@ authority as long-running Temporal workflows whose durable timers are the legal 
   deadlines in a calendar.
 * A public register of cases that never shows information claimed confidential (Art 21).
 * Commands take an optional `Idempotency-Key` header: a retried request runs the command once.
-* Errors are RFC 9457 `application/problem+json`: 422 names the invalid fields, 404 an unknown
-  case, 409 a command the case's stage does not allow, 401 a missing or unknown bearer token,
-  403 a command the caller's role does not allow.
+* Errors are RFC 9457 `application/problem+json`: 422 names the invalid fields (a body that is
+  not valid JSON included), 404 an unknown case, 409 a command the case's stage does not allow,
+  401 a missing or unknown bearer token, 403 a command the caller's role does not allow, 413 a
+  body over 256 KiB, 415 a body not sent as `application/json`, 503 the case service or
+  register unavailable (retry after `Retry-After`).
 
 **Access.** Send `Authorization: Bearer <token>`. A token belongs to the authority's **staff**
 (everything) or to a **notifier** (submits under its own e-mail, reads, lists and withdraws its own
@@ -175,7 +177,10 @@ def create_app(
         summary="Health check",
         description="No token needed. 503 when Temporal or the database does not answer. "
         "Kept for compatibility: probes should use `/livez` and `/readyz`.",
-        responses=problems.problem_responses(401),
+        responses={
+            **problems.problem_responses(401),
+            503: {"model": Health, "description": "Temporal or the database does not answer"},
+        },
         openapi_extra=PUBLIC_SECURITY,
     )
     async def healthz(
@@ -213,7 +218,11 @@ def create_app(
         "register (PostgreSQL) both answer within 3 s; otherwise a 503 problem with a "
         "`Retry-After` header, reporting each component's status separately.",
         responses={
-            503: {"model": NotReady, "description": "Temporal or the database does not answer"}
+            503: {
+                "model": NotReady,
+                "description": "Temporal or the database does not answer",
+                "headers": problems.problem_responses(503)[503]["headers"],
+            }
         },
         openapi_extra=PUBLIC_SECURITY,
     )
@@ -243,6 +252,8 @@ def create_app(
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             schema = problems.problem_media_types(schema)
+            schema = _notified_to_us(schema, settings.authority_party)
+            schema = _discriminators_required(schema)
             app.openapi_schema = _actor_is_the_principal(schema)
         return app.openapi_schema
 
@@ -265,6 +276,43 @@ def _actor_is_the_principal(schema: dict[str, Any]) -> dict[str, Any]:
             actor["description"] = ACTOR_DESCRIPTION
             actor["readOnly"] = True
             del actor["default"]  # the API always sets it
+    return schema
+
+
+def _notified_to_us(schema: dict[str, Any], party: str) -> dict[str, Any]:
+    """An Art 8 notification goes to the Party of import, and this authority acts for one Party
+    (``BIOSAFETY_AUTHORITY_PARTY``): the only ``party_of_import`` it accepts (api/procedures.py)."""
+    notification = schema.get("components", {}).get("schemas", {}).get("Notification", {})
+    party_of_import = notification.get("properties", {}).get("party_of_import")
+    if party_of_import is not None:
+        party_of_import["enum"] = [party]
+        party_of_import["description"] = (
+            f"the Party of import: this authority's, {party} (Art 8 notifications go to the "
+            "Party of import)"
+        )
+    return schema
+
+
+def _discriminators_required(schema: dict[str, Any]) -> dict[str, Any]:
+    """A body that is one of several models (a review's ``origin``, ...) is told apart by its
+    discriminator, which pydantic then requires, even where the model gives it a default."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            name = node.get("discriminator", {}).get("propertyName")
+            for ref in node.get("discriminator", {}).get("mapping", {}).values():
+                member = components.get(str(ref).rsplit("/", 1)[-1], {})
+                if name and name not in member.get("required", []):
+                    member["required"] = [name, *member.get("required", [])]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema.get("paths", {}))
+    visit(components)
     return schema
 
 

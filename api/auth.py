@@ -32,6 +32,7 @@ from temporalio.client import Client
 from api.errors import CaseNotFound, Forbidden, Unauthorized
 from api.register import notifier_email_of
 from infra.settings import Settings
+from workflows.models import EMAIL_PATTERN
 
 log = structlog.get_logger("api")
 
@@ -40,7 +41,7 @@ Role = Literal["staff", "notifier"]
 # RFC 6750 section 2.1: the characters a bearer token may consist of.
 _B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 # The notifier's e-mail as the Notification model accepts it (workflows/models.py, Email).
-_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 _STAFF_NAME = re.compile(r"^[\w.@+-]{1,100}$")
 MIN_PRODUCTION_TOKEN_LENGTH = 32
 DEVELOPER = "developer"

@@ -4,6 +4,7 @@ Used by the REST API and by tests; knows nothing of HTTP."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +18,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import register
 from api import procedures
-from api.errors import CaseNotFound, CommandRefused, InvalidCommand, ReferenceConflict
+from api.errors import (
+    CaseNotFound,
+    CommandRefused,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    ReferenceConflict,
+)
 from api.procedures import ProcedureSpec
 from infra.settings import Settings
 from workflows import clock
 from workflows.aia.models import AiaStart, Notification
 from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, PublicationView
-from workflows.common import INVALID, REFUSED
+from workflows.errors import INVALID, REFUSED
 from workflows.kernel.deadlines import as_of
-from workflows.models import CaseView, Command, CommandResult
+from workflows.models import CaseView, Command, CommandResult, Procedure
 
 aia_case_id = procedures.aia_case_id
 clock_rules = procedures.clock_rules
@@ -169,17 +176,43 @@ async def run_command(
     command: Command,
     idempotency_key: str | None = None,
     pool: asyncpg.Pool | None = None,
+    procedure: Procedure | None = None,
 ) -> CommandResult:
-    """Run one officer's or notifier's command. The idempotency key, prefixed with the command's
-    name, is the Update id: the same key given twice for the same command runs it once and
-    returns the first result."""
+    """Run one officer's or notifier's command (of ``procedure``, when the caller knows which:
+    a route's body is that procedure's command, whatever another procedure names the same).
+    The idempotency key, prefixed with the command's name, is the Update id: the same key given
+    twice for the same command runs it once and returns the first result; with the register at
+    hand, the key is bound to its command and body, and refused for any other."""
     spec = _spec(case_id)
-    if spec.command(name) is None:
+    if spec.command(name) is None or (procedure is not None and procedure != spec.procedure):
         case = await get_case(client, case_id, pool)  # 404 first, if there is no such case
         raise CommandRefused(
             f"case {case.case_id} is a case of the {spec.procedure.value} procedure, which has "
-            f"no command '{name}'"
+            f"no such command ('{name}' of the {(procedure or spec.procedure).value} procedure)"
         )
+    if idempotency_key is not None and pool is not None:
+        await _bind_key(pool, case_id, idempotency_key, name, command)
+        try:
+            return await _update(client, case_id, name, command, idempotency_key, pool)
+        except CaseNotFound:
+            async with pool.acquire() as conn:  # a key for no case binds nothing
+                await conn.execute(
+                    "DELETE FROM idempotency_keys WHERE case_id = $1 AND key = $2",
+                    case_id,
+                    idempotency_key,
+                )
+            raise
+    return await _update(client, case_id, name, command, idempotency_key, pool)
+
+
+async def _update(
+    client: Client,
+    case_id: str,
+    name: str,
+    command: Command,
+    idempotency_key: str | None,
+    pool: asyncpg.Pool | None,
+) -> CommandResult:
     handle = client.get_workflow_handle(case_id)
     # Temporal deduplicates Updates by id whatever the Update's name: without the command's name
     # in the id, a key reused for another command would silently return the first one's result.
@@ -199,6 +232,40 @@ async def run_command(
                 f"the case is closed ({case.stage.replace('_', ' ')}); no further commands"
             ) from err
         raise
+
+
+_BIND_KEY = """
+INSERT INTO idempotency_keys (case_id, key, command, body_sha256) VALUES ($1, $2, $3, $4)
+ON CONFLICT (case_id, key) DO NOTHING
+RETURNING command
+"""
+
+
+async def _bind_key(
+    pool: asyncpg.Pool, case_id: str, key: str, name: str, command: Command
+) -> None:
+    """Bind an Idempotency-Key to its command and body the first time it is used (as the IETF
+    Idempotency-Key draft and Stripe do): the same key again with the same request repeats it,
+    with another command or body it is refused, naming the key."""
+    digest = hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+    async with pool.acquire() as conn:
+        if await conn.fetchval(_BIND_KEY, case_id, key, name, digest) is not None:
+            return
+        first = await conn.fetchrow(
+            "SELECT command, body_sha256 FROM idempotency_keys WHERE case_id = $1 AND key = $2",
+            case_id,
+            key,
+        )
+    if first is not None and (first["command"], first["body_sha256"]) != (name, digest):
+        if not await register.case_known(pool, case_id):
+            raise CaseNotFound(f"no case {case_id}")  # nor is a key bound to it
+        what = "another command" if first["command"] != name else "a different body"
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {key!r} was already used on case {case_id} for {what} "
+            f"({first['command']}); a key stands for one request: send a new key for a new "
+            "request",
+            field="Idempotency-Key",
+        )
 
 
 def _refusal(err: WorkflowUpdateFailedError) -> Exception:

@@ -32,6 +32,12 @@ class InvalidCommand(ProblemError):
     status, title, type_slug = 422, "Invalid command", "invalid-command"
 
 
+class IdempotencyKeyReused(ProblemError):
+    """An Idempotency-Key already used for another command or body on the case."""
+
+    status, title, type_slug = 422, "Idempotency-Key reused", "idempotency-key-reused"
+
+
 class ReferenceConflict(ProblemError):
     """The notifier's reference is already used by a different notification."""
 

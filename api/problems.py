@@ -1,9 +1,11 @@
 """Every error the API returns is an RFC 9457 problem (``application/problem+json``).
 
 Domain errors (api/errors.py) are mapped here, once, together with request validation errors
-(422, naming each field in words), unknown routes and methods (404/405), an unreachable Temporal
-service or register database (503, with ``Retry-After``) and, as a last resort, unexpected errors
-(500 with a correlation id in the log).
+(422, naming each field in words; a body that is not valid JSON is one), a body not sent as JSON
+(415) or too large (413), unknown routes and methods (404/405), an unreachable Temporal service
+or register database (503, with ``Retry-After``) and, as a last resort, unexpected errors (500
+with a correlation id in the log). The OpenAPI document says which of them each route may answer
+(problem_media_types); tests/api/test_contract.py holds the API to it.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ProblemError
 from api.params import PATTERN_RULES
+from workflows.models import EMAIL_PATTERN
 
 PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
 # A notification is structured metadata (documents are referenced, not uploaded); the bound keeps
 # every workflow input far below Temporal's 2 MB payload limit, which would otherwise be a 500.
 MAX_BODY_BYTES = 256 * 1024
@@ -98,8 +102,7 @@ _PATTERN_WORDS = {
     r"^[A-Z]{2}$": "must be an ISO 3166-1 alpha-2 country code in capital letters, e.g. HU",
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": "must start with a letter or digit and contain only "
     "letters, digits, '.', '_' and '-', at most 64 characters",
-    r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$": "must be an e-mail address, e.g. "
-    "regulatory@example.com",
+    EMAIL_PATTERN: "must be an e-mail address, e.g. regulatory@example.com",
     **PATTERN_RULES,
 }
 
@@ -180,7 +183,8 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     field = extra.pop("field", None)
     if field is not None and exc.status == 422:
         # Named like a validation error's field, so clients handle both alike.
-        error = FieldError(field=f"{_body_name(request)}.{field}", message=exc.detail)
+        name = f"header {field}" if "-" in str(field) else f"{_body_name(request)}.{field}"
+        error = FieldError(field=name, message=exc.detail)
         extra["errors"] = [error.model_dump()]
         detail = _detail([error])
     return problem_response(
@@ -190,7 +194,14 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = field_errors(exc.errors(), _body_name(request))
+    if isinstance(exc.body, bytes | bytearray) and exc.body:
+        # FastAPI reads a body as JSON only when it is sent as JSON; any other body reaches the
+        # route as bytes, which no request model accepts: the media type is what is wrong.
+        return _unsupported_media_type(request)
+    return _invalid(request, field_errors(exc.errors(), _body_name(request)))
+
+
+def _invalid(request: Request, errors: list[FieldError]) -> JSONResponse:
     return problem_response(
         request,
         422,
@@ -201,8 +212,35 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unsupported_media_type(request: Request) -> JSONResponse:
+    sent = request.headers.get("content-type")
+    return problem_response(
+        request,
+        415,
+        "Unsupported media type",
+        f"the request body must be JSON, sent as Content-Type: {JSON} (it was sent "
+        + (f"as {sent})" if sent else "without a Content-Type)"),
+        "unsupported-media-type",
+    )
+
+
+def _unreadable_body(request: Request, cause: BaseException | None) -> JSONResponse:
+    """A body sent as JSON that FastAPI could not even decode (it answers a bare 400): named
+    like any other JSON syntax error, a 422 on the body."""
+    if isinstance(cause, UnicodeDecodeError):
+        why = f"it is not UTF-8 text (byte {cause.object[cause.start]:#04x} at {cause.start})"
+    elif isinstance(cause, RecursionError):
+        why = "it is nested too deeply"
+    else:
+        why = "it cannot be decoded"
+    message = f"the request body is not valid JSON: {why}"
+    return _invalid(request, [FieldError(field=_body_name(request), message=message)])
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        return _unreadable_body(request, exc.__cause__)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
@@ -413,43 +451,81 @@ def install(app: FastAPI) -> None:
 # ---- OpenAPI: declare the problems each route may answer --------------------------------------
 
 _DESCRIPTIONS = {
-    400: "Bad request",
     401: "No bearer token, or a token the API does not know (with a `WWW-Authenticate: Bearer` "
     "challenge)",
     403: "The principal's role does not allow this (a notifier: an officer's command, or "
     "another notifier's e-mail)",
     404: "Unknown case or resource",
     409: "The case's stage does not allow this (or the reference is used by another notification)",
-    422: "Invalid input: the problem's `errors` name each field",
+    413: f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB",
+    415: f"The request body is not sent as `{JSON}`",
+    422: "Invalid input: the problem's `errors` name each field (a body that is not valid JSON "
+    "is named like a field)",
     503: "The case service (Temporal) or the case register (database) is unavailable; nothing "
     "was changed. Retry after the `Retry-After` header's seconds",
 }
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": 'the challenge: `Bearer realm="biosafety"`, with an `error` for '
+            "credentials that are wrong (RFC 6750)",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "seconds to wait before retrying",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+}
+# What any route that reads a request body may answer, whatever the route (added to each such
+# operation of the OpenAPI document by problem_media_types).
+BODY_STATUSES = (413, 415, 422)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each status documented as a problem+json body."""
-    return {
-        status: {
-            "model": ValidationProblem if status == 422 else Problem,
-            "description": _DESCRIPTIONS.get(status, "Problem"),
-        }
-        for status in statuses
+    return {status: _problem_response(status) for status in statuses}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "model": ValidationProblem if status == 422 else Problem,
+        "description": _DESCRIPTIONS.get(status, "Problem"),
     }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
 
 
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 
 def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Post-process the OpenAPI document: error responses are application/problem+json, and the
-    422 FastAPI adds by itself to a route with parameters is our ValidationProblem."""
+    """Post-process the OpenAPI document: problem responses are application/problem+json; the
+    422 FastAPI adds by itself to a route with parameters is our ValidationProblem; and every
+    route that reads a body also says that it may be too large (413), not JSON (415) or
+    invalid (422)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                for status in BODY_STATUSES:
+                    if str(status) not in responses:
+                        responses[str(status)] = _openapi_problem(components, status)
+            for status, response in responses.items():
                 content = response.get("content")
-                if str(status)[0] in "45" and content and "application/json" in content:
-                    content[PROBLEM_JSON] = content.pop("application/json")
+                if (
+                    str(status)[0] in "45"
+                    and content
+                    and JSON in content
+                    and _is_problem(components, content[JSON].get("schema", {}))
+                ):
+                    content[PROBLEM_JSON] = content.pop(JSON)
                 body = (content or {}).get(PROBLEM_JSON, {})
                 if str(status) == "422" and body.get("schema", {}).get("$ref") == _FASTAPI_422:
                     body["schema"] = {"$ref": _component(components, ValidationProblem)}
@@ -460,6 +536,23 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
         if {"loc", "msg", "type"} <= set(fastapi_error):
             components.pop("ValidationError")
     return schema
+
+
+def _openapi_problem(components: dict[str, Any], status: int) -> dict[str, Any]:
+    response = _problem_response(status)
+    model = response.pop("model")
+    response["content"] = {PROBLEM_JSON: {"schema": {"$ref": _component(components, model)}}}
+    return response
+
+
+def _is_problem(components: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """Whether a response schema is a problem (FastAPI's 422 included), not some other model
+    a route answers with an error status (e.g. /healthz's 503)."""
+    ref = str(schema.get("$ref", ""))
+    if ref == _FASTAPI_422:
+        return True
+    target = components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+    return {"type", "title", "status"} <= set(target.get("properties", {}))
 
 
 def _component(components: dict[str, Any], model: type[BaseModel]) -> str:

@@ -26,6 +26,8 @@ from infra.settings import Settings
 from workflows import search_attributes as sa
 from workflows.aia import AdvanceInformedAgreement
 from workflows.aia import models as aia
+from workflows.ffp import FoodFeedProcessing
+from workflows.ffp import models as ffp
 from workflows.models import (
     AuthorityContext,
     BchPolicy,
@@ -36,6 +38,8 @@ from workflows.models import (
 )
 from workflows.review import ReviewOfDecision
 from workflows.review import models as review
+from workflows.treaty import TreatyStatus
+from workflows.treaty import models as treaty
 
 
 @cache
@@ -142,10 +146,21 @@ def bch_policy(settings: Settings) -> BchPolicy:
 
 
 def receipt_date(received_on: date | None, today: date, settings: Settings) -> date:
+    """The date of receipt a case counts from: today, or a past date for a case entered late,
+    neither in the future nor implausibly far back."""
     received = received_on or today
     if received > today:
         raise InvalidNotification(
             f"received_on {received} is in the future (today is {today} in {settings.timezone})",
+            field="received_on",
+        )
+    oldest = today - timedelta(days=settings.max_receipt_age_days)
+    if received < oldest:
+        raise InvalidNotification(
+            f"received_on {received} is more than {settings.max_receipt_age_days} days ago (the "
+            f"earliest accepted is {oldest}); check the date. A case entered late counts its "
+            "deadlines from its real date of receipt, so every one of them would long have "
+            "lapsed (BIOSAFETY_MAX_RECEIPT_AGE_DAYS sets the bound)",
             field="received_on",
         )
     return received
@@ -350,7 +365,192 @@ REVIEW = ProcedureSpec(
 )
 
 
-PROCEDURES: tuple[ProcedureSpec, ...] = (AIA, REVIEW)
+# ---- treaty status (CP Arts 37, 39; SP Arts 18, 20) -------------------------------------------
+
+
+def _open_treaty(settings: Settings, d: treaty.Deposit, today: date, now: datetime) -> Opening:
+    text = treaty.TREATIES[d.treaty]
+    if d.deposited_on > today:
+        raise InvalidNotification(
+            f"deposited_on {d.deposited_on} is in the future (today is {today} in "
+            f"{settings.timezone})",
+            field="deposited_on",
+        )
+    if d.deposited_on < text.adopted_on:
+        raise InvalidNotification(
+            f"deposited_on {d.deposited_on} is before the {text.name} was adopted "
+            f"({text.adopted_on}): no instrument could be deposited then",
+            field="deposited_on",
+        )
+    case_id = treaty.treaty_case_id(d.treaty, d.party)
+    return Opening(
+        case_id=case_id,
+        start=treaty.TreatyStart(
+            case_id=case_id, deposit=d, received_on=d.deposited_on, **snapshot(settings, now)
+        ),
+        received_on=d.deposited_on,
+        fingerprint=treaty.fingerprint(d),
+        search_attributes=[
+            SearchAttributePair(sa.CASE_ID, case_id),
+            SearchAttributePair(sa.PROCEDURE, Procedure.TREATY_STATUS.value),
+            SearchAttributePair(sa.STAGE, treaty.Stage.DEPOSITED.value),
+        ],
+        static_summary=f"Treaty status {case_id}: {text.name}, {d.party}, instrument of "
+        f"{d.instrument} deposited {d.deposited_on}",
+        owner_email=None,
+    )
+
+
+TREATY_STATUS = ProcedureSpec(
+    procedure=Procedure.TREATY_STATUS,
+    workflow=TreatyStatus,
+    workflow_type="TreatyStatus",
+    id_prefix="treaty-",
+    details=treaty.TreatyDetails,
+    stages=treaty.Stage,
+    tag="Treaty status",
+    tag_description="CP Arts 37, 39 and SP Arts 18, 20: a Party's instrument, its entry into "
+    "force for the Party on the ninetieth day after deposit (or a later date), and its "
+    "withdrawal, possible two years after that and taking effect one year after the Depositary "
+    "receives the notice (or on a later date it states). Withdrawing from the Protocol also "
+    "withdraws the Party from the Supplementary Protocol (SP Art 20(3)).",
+    start_path="/treaty-status/deposits",
+    start_body="deposit",
+    start_model=treaty.Deposit,
+    start_summary="Record the deposit of an instrument (CP Art 37; SP Art 18)",
+    start_description="Opens the case of a Party under the Cartagena Protocol (`treaty: cp`) "
+    "or the Supplementary Protocol (`treaty: sp`), staff only; its id is "
+    "`treaty-<treaty>-<party>`. Idempotent: the same deposit recorded again returns the same "
+    "case (200), a different one for the same Party and treaty is refused (409).",
+    open=_open_treaty,
+    fingerprint_of=lambda view: str(view.details.fingerprint),
+    commands=(
+        CommandSpec(
+            "record_withdrawal",
+            "treaty-withdrawal",
+            treaty.WithdrawalNotice,
+            "Record a notice of withdrawal received by the Depositary (CP Art 39; SP Art 20)",
+        ),
+    ),
+)
+
+
+# ---- food, feed or processing (CP Art 11, Annex II) ---------------------------------------------
+
+
+def ffp_case_id(party: str, reference: str) -> str:
+    return f"ffp-{party.lower()}-{reference.lower()}"
+
+
+def _open_ffp(
+    settings: Settings, o: ffp.DomesticDecision | ffp.FirstImportApplication, today: date,
+    now: datetime,
+) -> Opening:  # fmt: skip
+    party = settings.authority_party
+    first = o if isinstance(o, ffp.FirstImportApplication) else None
+    if first is not None:
+        received_on = receipt_date(first.received_on, today, settings)
+    else:
+        assert isinstance(o, ffp.DomesticDecision)
+        received_on = o.decided_on or today
+        if received_on > today:
+            raise InvalidNotification(
+                f"decided_on {received_on} is in the future (today is {today} in "
+                f"{settings.timezone})",
+                field="decided_on",
+            )
+        if o.application_received_on is not None and o.application_received_on > received_on:
+            raise InvalidNotification(
+                f"application_received_on {o.application_received_on} is not possible: it is "
+                f"after the decision of {received_on}",
+                field="application_received_on",
+            )
+    case_id = ffp_case_id(party, o.reference)
+    start = ffp.FfpStart(
+        case_id=case_id, opening=o, received_on=received_on, **snapshot(settings, now)
+    )
+    attributes: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.CASE_ID, case_id),
+        SearchAttributePair(sa.PROCEDURE, Procedure.FFP.value),
+        SearchAttributePair(sa.STAGE, ffp.FfpState.opened(start).stage.value),
+        SearchAttributePair(sa.PARTY_OF_IMPORT, party),
+    ]
+    if first is not None and first.party_of_export:
+        attributes.append(SearchAttributePair(sa.PARTY_OF_EXPORT, first.party_of_export))
+    if o.annex_ii.e_unique_identifier:
+        attributes.append(SearchAttributePair(sa.LMO_ID, o.annex_ii.e_unique_identifier))
+    what = "first-import application (Art 11(6)) received" if first else "decided (Art 11(1))"
+    return Opening(
+        case_id=case_id,
+        start=start,
+        received_on=received_on,
+        fingerprint=ffp.fingerprint(o),
+        search_attributes=attributes,
+        static_summary=f"FFP {case_id}: {o.annex_ii.c_lmo_name or 'LMO not named'} for "
+        f"{', '.join(o.uses)}, {what} {received_on}",
+        owner_email=None,
+    )
+
+
+FFP = ProcedureSpec(
+    procedure=Procedure.FFP,
+    workflow=FoodFeedProcessing,
+    workflow_type="FoodFeedProcessing",
+    id_prefix="ffp-",
+    details=ffp.FfpDetails,
+    stages=ffp.Stage,
+    tag="Food, feed or processing",
+    tag_description="CP Art 11, Annex II: a final decision on domestic use of an LMO for direct "
+    "use as food or feed, or for processing; the Parties informed through the BCH within 15 "
+    "days, with the Annex II information (11(1)); other Parties' requests for additional "
+    "information (11(3)); the decision before the first import within 270 days for a Party "
+    "that declared it uses Art 11(6).",
+    start_path="/ffp/cases",
+    start_body="ffp",
+    start_model=ffp.FfpOpening,
+    start_summary="Record an Art 11(1) decision, or an Art 11(6) first-import application",
+    start_description="`kind: domestic_decision` records the authority's final decision "
+    "(Art 11(1)); its BCH record is queued at once when Annex II is complete. "
+    "`kind: first_import` records an application before the first import (Art 11(6)), to be "
+    "decided within 270 days of receipt. Staff only. Idempotent on the reference.",
+    open=_open_ffp,
+    fingerprint_of=lambda view: str(view.details.fingerprint),
+    commands=(
+        CommandSpec(
+            "decide_first_import",
+            "ffp-decision",
+            ffp.Decide,
+            "Decide before the first import (Art 11(6)), on a risk assessment (Annex III)",
+        ),
+        CommandSpec(
+            "complete_annex_ii",
+            "annex-ii",
+            ffp.CompleteAnnexII,
+            "Give missing Annex II items; the BCH record is queued once Annex II is complete",
+        ),
+        CommandSpec(
+            "record_information_request",
+            "ffp-information-requests",
+            ffp.RequestInformation,
+            "Record another Party's request for additional information (Art 11(3))",
+        ),
+        CommandSpec(
+            "answer_information_request",
+            "ffp-information-answers",
+            ffp.AnswerInformationRequest,
+            "Answer a request for additional information (Art 11(3))",
+        ),
+        CommandSpec(
+            "close_file",
+            "ffp-closure",
+            ffp.CloseCase,
+            "Close the file once the Parties are informed and every request is answered",
+        ),
+    ),
+)
+
+
+PROCEDURES: tuple[ProcedureSpec, ...] = (AIA, REVIEW, TREATY_STATUS, FFP)
 
 
 def _check(specs: tuple[ProcedureSpec, ...]) -> None:

@@ -325,7 +325,9 @@ class RegisterEntry(BaseModel):
     def of_row(cls, row: asyncpg.Record) -> RegisterEntry | None:
         state = _json(row["state"])
         fields = {k: row[k] for k in _PUBLIC_COLUMNS}
-        if isinstance(state, dict):
+        # The public facts of a decision under Art 10 (Art 20(3)(d)) are an AIA case's; other
+        # procedures show their common facts only.
+        if isinstance(state, dict) and row["procedure"] == Procedure.AIA:
             fields |= {k: state.get(k) for k in _PUBLIC_STATE if state.get(k) is not None}
         try:
             return cls.model_validate(fields)

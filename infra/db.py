@@ -7,7 +7,10 @@ register has no ORM models to autogenerate from and plain files are what a DBA r
 
 from __future__ import annotations
 
+import json
+import re
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -50,7 +53,32 @@ async def create_pool(dsn: str) -> asyncpg.Pool:
     return pool
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    import json
+# PostgreSQL cannot store U+0000, nor a lone surrogate, in text or jsonb: a value holding one
+# would make its write fail on every retry. The API refuses such input; anything that still
+# carries one (a workflow started by other means, an outside system's answer) is stored with
+# U+FFFD in its place, so that a register row or a message record can always be written.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+def storable(value: Any) -> Any:
+    """``value`` with every character PostgreSQL cannot store replaced by U+FFFD, recursively."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
+def _encode_json(value: Any) -> str:
+    return json.dumps(storable(value))
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
+    )
+    await conn.set_type_codec(
+        "text", encoder=storable, decoder=lambda s: s, schema="pg_catalog", format="text"
+    )

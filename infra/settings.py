@@ -8,8 +8,27 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.models import bch_reference
+
+# The dev stack's competent national authority on the BCH: a placeholder the local stand-in knows
+# (infra/bch_standin.py seeds it). On the real BCH it names nothing, so production refuses it.
+PLACEHOLDER_AUTHORITY = "00000000-0000-0000-0000-00000000C0A1@1"
+
+# The two narrower subjects of "Decision on LMOs for intentional introduction into the
+# environment" (E8C5A15C-...) in the BCH thesaurus (DecisionTypes). The BCH form adds one of them
+# when the decision was triggered by a request for a transboundary movement. The documentation
+# gives their identifiers, not their names: `make bch-check` prints the names from bch-dev.
+INTENTIONAL_INTRODUCTION_SUBJECTS = (
+    "A0F944AD-1578-47F4-BB71-A9805EC0EB7A",
+    "47B66371-7016-4F28-B33A-0DBFF43581CA",
+)
+
+
+class BchSettingsError(RuntimeError):
+    """The BCH settings cannot work against the real BCH (raised at start-up in production)."""
 
 
 class Settings(BaseSettings):
@@ -49,6 +68,9 @@ class Settings(BaseSettings):
     roll_forward_to_working_day: bool = False
     holiday_country: str = "HU"
     reminder_offsets_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 1])
+    # A date of receipt further back than this is refused as implausible (a typo, not a case
+    # entered late): every deadline of such a case would have lapsed decades ago.
+    max_receipt_age_days: int = Field(default=3 * 365, ge=1)
 
     # SMTP
     smtp_host: str = "127.0.0.1"
@@ -76,8 +98,28 @@ class Settings(BaseSettings):
         default=83, description="the focal point's window before a publication request lapses"
     )
     bch_authority_uids: list[str] = Field(
-        default_factory=lambda: ["00000000-0000-0000-0000-00000000c0a1"],
-        description="BCH record ids of our competent national authority",
+        default_factory=lambda: [PLACEHOLDER_AUTHORITY],
+        description="references (GUID@revision) to the BCH records of our competent national "
+        "authority; the default is a placeholder that only the local stand-in knows, and "
+        "production refuses it",
+    )
+    bch_transboundary_subject: Literal[
+        "A0F944AD-1578-47F4-BB71-A9805EC0EB7A", "47B66371-7016-4F28-B33A-0DBFF43581CA"
+    ] = Field(
+        default="A0F944AD-1578-47F4-BB71-A9805EC0EB7A",
+        description="the narrower DecisionTypes term sent with 'intentional introduction' when "
+        "the decision was triggered by a request for a transboundary movement (check its name "
+        "with `make bch-check`)",
+    )
+    bch_exempt_property: Literal["exemptFromAIA", "exemptedFromAIA"] = Field(
+        default="exemptFromAIA",
+        description="name of the Art 13(1)(b) flag: the API documentation says exemptFromAIA, "
+        "the BCH's own form binds exemptedFromAIA",
+    )
+    bch_contact_workflow: str = Field(
+        default="publishReferenceRecord",
+        description="publication request type for contact records (the BCH front end files "
+        "contacts as reference records)",
     )
 
     # API
@@ -114,6 +156,32 @@ class Settings(BaseSettings):
         "(BIOSAFETY_API_TOKENS, as JSON). Empty outside production: a request without a token "
         "acts as staff 'developer'. Empty in production: the API refuses to start (api/auth.py)",
     )
+
+    @field_validator("bch_authority_uids")
+    @classmethod
+    def _authority_references(cls, value: list[str]) -> list[str]:
+        return [bch_reference(ref) for ref in value]
+
+    def require_bch_ready(self) -> None:
+        """In production, refuse BCH settings that can only work against the local stand-in.
+
+        Called when the BCH adapter starts (the worker), not when settings are read: the API and
+        the tools read the same settings and never write to the BCH."""
+        if self.environment != "production":
+            return
+        problems = []
+        placeholder = PLACEHOLDER_AUTHORITY.partition("@")[0]
+        if not self.bch_authority_uids:
+            problems.append("BIOSAFETY_BCH_AUTHORITY_UIDS is empty")
+        elif any(ref.partition("@")[0] == placeholder for ref in self.bch_authority_uids):
+            problems.append(
+                "BIOSAFETY_BCH_AUTHORITY_UIDS holds the development placeholder "
+                f"{PLACEHOLDER_AUTHORITY}: set the GUID@revision of the authority's BCH record"
+            )
+        if self.bch_base_url.startswith(("http://127.0.0.1", "http://localhost")):
+            problems.append(f"BIOSAFETY_BCH_BASE_URL is the local stand-in ({self.bch_base_url})")
+        if problems:
+            raise BchSettingsError("BCH settings not fit for production: " + "; ".join(problems))
 
     @property
     def json_logs(self) -> bool:

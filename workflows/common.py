@@ -12,27 +12,37 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from workflows.errors import (
+    BCH_RECORD_INVALID,
+    BCH_REQUEST_REJECTED,
+    BCH_VALIDATION_ERROR,
+    INVALID,
+    PERMANENT_DELIVERY_FAILURE,
+    REFUSED,
+    REGISTER_ROW_INVALID,
+)
+
 T = TypeVar("T")
 
-REFUSED = "CommandRefused"  # the case's stage does not allow the command (HTTP 409)
-INVALID = "InvalidCommand"  # the command itself is incomplete or contradictory (HTTP 422)
 
 # Outside systems are retried without limit, with capped backoff: an outage loses nothing.
 # Only answers that no retry can change stop the retries.
 REGISTER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=[REGISTER_ROW_INVALID],
 )
 EMAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=30),
-    non_retryable_error_types=["PermanentDeliveryFailure"],
+    non_retryable_error_types=[PERMANENT_DELIVERY_FAILURE],
 )
 BCH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=30),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(hours=1),
-    non_retryable_error_types=["BchValidationError", "BchRecordInvalid", "BchRequestRejected"],
+    non_retryable_error_types=[BCH_VALIDATION_ERROR, BCH_RECORD_INVALID, BCH_REQUEST_REJECTED],
 )
 
 

@@ -19,31 +19,102 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
+    field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from workflows.clock import CountingRules
 
 with_strip = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+# Characters no text we are sent may hold: C0 controls but tab, line feed and carriage return,
+# DEL, C1 controls, and lone surrogates. PostgreSQL cannot store U+0000 or a lone surrogate, and
+# none of them belongs in a notification, a letter or a public register.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_FORBIDDEN = re.compile(rf"[{CONTROL_CHARACTERS}\ud800-\udfff]")
+# The same rule as JSON Schema patterns, for the OpenAPI document (lone surrogates cannot be
+# written in one): any text, and a Text, which also has a character that is not white space.
+PLAIN_TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
+TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}\s][^{CONTROL_CHARACTERS}]*$"
+
+
+def _clean(value: object, where: str = "") -> None:
+    if isinstance(value, str):
+        if (found := _FORBIDDEN.search(value)) is not None:
+            raise ValueError(
+                f"contains the control character U+{ord(found.group()):04X}{where} at position "
+                f"{found.start()}: only printable text, tabs and line breaks are accepted"
+            )
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _clean(item, f" (item {i + 1})")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _clean(key)
+            _clean(item)
+
+
+class Input(BaseModel):
+    """What a person or another system sends us: stripped, no unknown fields, and no control
+    characters in any text (each refused with a 422 naming the field)."""
+
+    model_config = with_strip
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        _clean(value)  # nested models validate their own fields
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for field in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            _plain_text(field)
+        return schema
+
+
+def _plain_text(schema: dict[str, Any]) -> None:
+    """Say in a field's JSON Schema what _no_control_characters refuses (a field with a pattern
+    of its own says it there)."""
+    if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
+        schema["pattern"] = PLAIN_TEXT_PATTERN
+    for branch in schema.get("anyOf", []):
+        _plain_text(branch)
+    if isinstance(schema.get("items"), dict):
+        _plain_text(schema["items"])
+
 
 CountryCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{2}$"),
     Field(description="ISO 3166-1 alpha-2 code of a Party, e.g. HU", examples=["HU"]),
 ]
+_EMAIL_PART = rf"[^@\s<>,;{CONTROL_CHARACTERS}]+"
+EMAIL_PATTERN = rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$"
 Email = Annotated[
     str,
-    StringConstraints(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254),
+    StringConstraints(pattern=EMAIL_PATTERN, max_length=254),
     Field(examples=["regulatory@example.com"]),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20000),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),  # checked by Input, in words
+]
 Language = Literal["en", "hu"]
 
 # "References to other records carry a revision" (GUID@n): what a record points at must be the
 # exact version a decision was taken on, not whatever the other record says later.
-_BCH_REFERENCE = re.compile(
-    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}@[1-9][0-9]*"
+BCH_REFERENCE_PATTERN = (
+    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}@[1-9][0-9]*$"
 )
+_BCH_REFERENCE = re.compile(BCH_REFERENCE_PATTERN)
 
 
 def bch_reference(value: str) -> str:
@@ -60,7 +131,14 @@ def bch_reference(value: str) -> str:
     return text.upper()
 
 
-BchReference = Annotated[str, AfterValidator(bch_reference)]
+BchReference = Annotated[
+    str,
+    AfterValidator(bch_reference),
+    Field(
+        json_schema_extra={"pattern": BCH_REFERENCE_PATTERN},  # checked by bch_reference, in words
+        examples=["1E027990-5D44-F3AF-75E3-715B60BFD3CD@8"],
+    ),
+]
 
 
 class Procedure(StrEnum):
@@ -78,18 +156,16 @@ class Procedure(StrEnum):
     TREATY_STATUS = "treaty_status"  # CP Arts 37, 39; SP Arts 18, 20
 
 
-class Organisation(BaseModel):
-    model_config = with_strip
+class Organisation(Input):
     name: Text
     address: Text
     contact: str | None = Field(default=None, description="phone, e-mail or contact person")
 
 
-class Notifier(BaseModel):
+class Notifier(Input):
     """Who notified (Art 8(1): the Party of export or the exporter on its behalf), or who else
     writes to the authority and is answered by letter."""
 
-    model_config = with_strip
     name: Text
     address: Text
     email: Email
@@ -148,8 +224,7 @@ class CaseStart(BaseModel):
 # ---- commands (Temporal Update inputs) --------------------------------------------------------
 
 
-class Command(BaseModel):
-    model_config = with_strip
+class Command(Input):
     actor: str = Field(default="case-officer", max_length=200, description="who gives the command")
 
 

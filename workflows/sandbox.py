@@ -15,8 +15,18 @@ PASSTHROUGH_MODULES = (
     "workflows.aia.models",
     "workflows.aia.bch",
     "workflows.review.models",
+    "workflows.treaty.models",
+    "workflows.treaty.clocks",
+    "workflows.ffp.annex_ii",
+    "workflows.ffp.models",
+    "workflows.ffp.clocks",
+    "workflows.ffp.bch",
     "holidays",
     "dateutil",
+    # Not used by workflow code (workflows log through workflow.logger), but imported by modules
+    # that define workflows beside activities; re-importing it in the sandbox would import rich,
+    # whose module-level random call the sandbox forbids.
+    "structlog",
 )
 
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)

@@ -4,7 +4,7 @@ the next deadline of every open case."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -15,7 +15,7 @@ from api import cases
 from api.auth import PrincipalDep, StaffDep, ensure_case_access
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
-from api.params import CaseId, Limit, Offset
+from api.params import CaseId, Day, Limit, Offset
 from api.problems import problem_responses
 from api.procedures import AnyCaseView, KnownProcedure, KnownStage
 from api.register import (
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1")
     summary="List cases from the register, soonest deadline first",
     description="Staff see every case; a notifier only its own (those it notified under its "
     "e-mail).",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 503),
 )
 async def list_cases(
     principal: PrincipalDep,
@@ -54,7 +54,7 @@ async def list_cases(
         Query(description="only cases with (true) or without (false) a missed deadline"),
     ] = None,
     due_before: Annotated[
-        date | None,
+        Day | None,
         Query(description="only cases whose next deadline falls before this date (exclusive)"),
     ] = None,
     party_of_import: Annotated[
@@ -153,7 +153,7 @@ ICS_MEDIA_TYPE = "text/calendar"
             "description": "One all-day event per open case, on its next deadline's last day",
             "content": {ICS_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
-        **problem_responses(401, 403),
+        **problem_responses(401, 403, 503),
     },
 )
 async def deadlines_ics(_: StaffDep, pool: PoolDep) -> Response:

@@ -20,10 +20,10 @@ from fastapi import APIRouter, Body, Response
 from api import cases
 from api.auth import Principal, PrincipalDep, StaffDep, ensure_case_access
 from api.deps import ClientDep, PoolDep, SettingsDep
-from api.errors import Forbidden, ReferenceConflict
+from api.errors import CommandRefused, Forbidden, ReferenceConflict
 from api.params import CaseId, IdempotencyKey
 from api.problems import problem_responses
-from api.procedures import PROCEDURES, CommandSpec, Opening, ProcedureSpec
+from api.procedures import PROCEDURES, CommandSpec, Opening, ProcedureSpec, for_case
 from workflows import clock
 from workflows.models import CommandResult
 
@@ -39,8 +39,17 @@ _OWN = (
 )
 
 
+def _authorize_receipt_date(principal: Principal, body: Any) -> None:
+    """The date of receipt is the authority's to record."""
+    if not principal.is_staff and getattr(body, "received_on", None) is not None:
+        raise Forbidden(
+            "received_on is recorded by the authority: a notifier may not state it (leave it "
+            "out; the date of receipt is the day the request arrives)"
+        )
+
+
 def _authorize_opening(principal: Principal, body: Any, opening: Opening) -> None:
-    """A notifier opens cases under its own e-mail, and never states the date of receipt."""
+    """A notifier opens cases under its own e-mail only."""
     if principal.is_staff:
         return
     if opening.owner_email is None:
@@ -54,11 +63,6 @@ def _authorize_opening(principal: Principal, body: Any, opening: Opening) -> Non
             f"you are authenticated as notifier {principal.name}, but this request's {field} is "
             f"{opening.owner_email}: a notifier files only under its own e-mail"
         )
-    if getattr(body, "received_on", None) is not None:
-        raise Forbidden(
-            "received_on is recorded by the authority: a notifier may not state it (leave it "
-            "out; the date of receipt is the day the request arrives)"
-        )
 
 
 def _start_route(spec: ProcedureSpec) -> None:
@@ -68,6 +72,7 @@ def _start_route(spec: ProcedureSpec) -> None:
         principal: Principal = kwargs["principal"]
         client, settings, pool = kwargs["client"], kwargs["settings"], kwargs["pool"]
         now = datetime.now(UTC)
+        _authorize_receipt_date(principal, body)
         opening = spec.open(settings, body, clock.local_date(now, settings.timezone), now)
         _authorize_opening(principal, body, opening)
         try:
@@ -151,9 +156,19 @@ def _command_route(spec: ProcedureSpec, declared: CommandSpec) -> None:
     ) -> CommandResult:
         if declared.who == "own":
             await ensure_case_access(principal, case_id, client, pool)
+        if for_case(case_id) not in (spec, None):
+            # Procedures share Update names (decide, request_information): sent to a case of
+            # another procedure, this command's body would fail there as a 500.
+            case = await cases.get_case(client, case_id, pool)  # 404 first, if there is none
+            raise CommandRefused(
+                f"case {case_id} is a case of the {case.procedure.value} procedure, which has no "
+                f"command '{declared.path}'"
+            )
         # The audit log names who really gave the command, never what the body claims.
         command = command.model_copy(update={"actor": principal.actor})
-        return await cases.run_command(client, case_id, declared.name, command, key, pool)
+        return await cases.run_command(
+            client, case_id, declared.name, command, key, pool, procedure=spec.procedure
+        )
 
     _annotate(run, "command", declared.model)
     _annotate(run, "principal", PrincipalDep if declared.who == "own" else StaffDep)

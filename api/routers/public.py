@@ -45,7 +45,7 @@ _CONFIDENTIALITY = (
     description="One entry per case: the LMO, the Parties, the notifier, the dates of receipt, "
     "acknowledgement, decision and withdrawal, the decision and the risk assessment summary."
     + _CONFIDENTIALITY,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 503),
     openapi_extra=PUBLIC_SECURITY,
 )
 async def public_register(

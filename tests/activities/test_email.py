@@ -122,6 +122,16 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "due": "2027-04-10",
         "days_overdue": 3,
         "explanation": "90 days from receipt 2027-01-10 = 2027-04-10",
+        # a case entered late: the other deadlines that lapsed with it, escalated together
+        "also_missed": [
+            {
+                "deadline_label": "Decision on the import",
+                "article": "CP Art 10(3)",
+                "due": "2027-10-07",
+                "days_overdue": 1,
+                "explanation": "270 days from receipt 2027-01-10 = 2027-10-07",
+            }
+        ],
     },
     "delivery_failed": {
         "purpose": "aia_decision",
@@ -176,6 +186,64 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "conditions": [],
         "risk_assessment_required": False,
     },
+    # treaty status, CP Arts 37, 39 and SP Arts 18, 20: to the case officers
+    "treaty_entry_into_force": {
+        "treaty": "cp",
+        "party": "HU",
+        "instrument": "ratification",
+        "deposited_on": "2004-01-13",
+        "in_force_on": "2004-04-12",
+        "withdrawal_possible_from": "2006-04-12",
+        "article": "CP Art 37(2)",
+        "explanation": "90 days from deposit of the instrument 2004-01-13 = 2004-04-12",
+    },
+    "treaty_withdrawal_effective": {
+        "treaty": "sp",
+        "party": "HU",
+        "withdrawn_on": "2031-03-01",
+        "notice_received_on": "2030-03-01",
+        "protocol_case_id": "treaty-cp-hu",
+        "article": "SP Art 20(3)",
+        "explanation": "the withdrawal from the Cartagena Protocol, notified to the Depositary "
+        "2030-03-01, withdraws the Party from this Supplementary Protocol too (SP Art 20(3)) = "
+        "2031-03-01",
+    },
+    # food, feed or processing, CP Art 11
+    "ffp_decision_copy": {
+        "recipient_party": "BO",
+        "uses": ["food", "feed"],
+        "decided_on": "2028-02-01",
+        "result": "approval_with_conditions",
+        "conditions": ["Labelled 'genetically modified' on every consignment"],
+        "reasons": "The risk assessment found no risk beyond that of conventional maize.",
+        "risk_assessment_summary": None,
+        "lack_of_scientific_certainty": False,
+        "annex_ii": [
+            {
+                "item": "c",
+                "description": "name and identity of the living modified organism",
+                "description_hu": "az élő, módosított szervezet neve és azonossága",
+                "value": "Maize MON 810",
+            }
+        ],
+    },
+    "ffp_information_answer": {
+        "requesting_party": "BO",
+        "requested_on": "2028-03-01",
+        "items": ["Event-specific detection method"],
+        "answer": "The validated PCR method is at the EU Reference Laboratory.",
+        "answered_on": "2028-03-20",
+    },
+    "ffp_first_import_decision": {
+        "application_received_on": "2028-01-10",
+        "uses": ["processing"],
+        "decided_on": "2028-06-01",
+        "result": "prohibition",
+        "conditions": [],
+        "reasons": "Spillage in transport could not be excluded.",
+        "risk_assessment_summary": "Moderate risk of spillage along the transport routes.",
+        "lack_of_scientific_certainty": True,
+    },
 }
 
 ARTICLE_IN_SUBJECT = {
@@ -195,6 +263,11 @@ ARTICLE_IN_SUBJECT = {
         "review_decision_changed": "Article 12(1)",
         "review_request_received": "Article 12(2)",
         "review_answer": "Article 12(3)",
+        "treaty_entry_into_force": "Article 37(2)",
+        "treaty_withdrawal_effective": "Article 20(3)",
+        "ffp_decision_copy": "Article 11(1)",
+        "ffp_information_answer": "Article 11(3)",
+        "ffp_first_import_decision": "Article 11(6)",
     },
     "hu": {
         "aia_acknowledgement": "9. cikk",
@@ -212,12 +285,19 @@ ARTICLE_IN_SUBJECT = {
         "review_decision_changed": "12. cikk (1) bekezdés",
         "review_request_received": "12. cikk (2) bekezdés",
         "review_answer": "12. cikk (3) bekezdés",
+        "treaty_entry_into_force": "37. cikk (2) bekezdés",
+        "treaty_withdrawal_effective": "20. cikk (3) bekezdés",
+        "ffp_decision_copy": "11. cikk (1) bekezdés",
+        "ffp_information_answer": "11. cikk (3) bekezdés",
+        "ffp_first_import_decision": "11. cikk (6) bekezdés",
     },
 }
 
 
 def common(template: str) -> dict[str, Any]:
-    return REVIEW_COMMON if template.startswith("review_") else COMMON
+    # Letters of the reviews, the treaty status and food, feed or processing (CP Arts 11, 12, 37,
+    # 39) state no notification: no notifier, no date of receipt.
+    return REVIEW_COMMON if template.startswith(("review_", "treaty_", "ffp_")) else COMMON
 
 
 def context(template: str, **overrides: Any) -> dict[str, Any]:
@@ -756,3 +836,11 @@ async def test_case_id_and_authority_default_from_the_request_and_settings(
 
     assert COMMON["case_id"] in delivery.subject
     assert "Géntechnológiai Hatóság" in smtp_sink.messages[0].get_content()
+
+
+@pytest.mark.parametrize(("language", "heading"), [("en", "Also missed"), ("hu", "Szintén")])
+def test_lapses_escalated_together_are_listed(language: str, heading: str) -> None:
+    listed = render_email("deadline_missed", language, context("deadline_missed")).body
+    assert heading in listed and "2027-10-07" in listed
+    alone = context("deadline_missed") | {"also_missed": []}
+    assert heading not in render_email("deadline_missed", language, alone).body

@@ -14,11 +14,12 @@ import asyncpg
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.email import SMTP_CONFIGURATION_ERROR, EmailActivities
+from activities.email import EmailActivities
 from infra.settings import Settings
 from infra.smtp_sink import SmtpSink
 from tests.activities.test_email import NOTIFIER, request, row, settings_for
 from tests.support.smtp import SMTP_LOGIN, SMTP_PASSWORD
+from workflows.errors import SMTP_CONFIGURATION_ERROR
 
 
 def secure_settings(sink: SmtpSink, security: str, **overrides: Any) -> Settings:

@@ -177,3 +177,49 @@ async def test_an_oversized_streamed_body_is_413(offline: httpx.AsyncClient) -> 
         "/v1/aia/notifications", content=chunks(), headers={"content-type": "application/json"}
     )
     assert_problem(r, 413)
+
+
+async def test_a_body_that_is_not_json_is_415(offline: httpx.AsyncClient) -> None:
+    r = await offline.post(
+        "/v1/cases/aia-hu-x/acknowledgement", content=b"{}", headers={"content-type": "text/plain"}
+    )
+    problem = assert_problem(r, 415)
+    assert problem["type"].endswith("/unsupported-media-type")
+    assert (
+        "Content-Type: application/json" in problem["detail"] and "text/plain" in problem["detail"]
+    )
+    r = await offline.post("/v1/aia/notifications", content=b'{"notifier_reference": "X-1"}')
+    assert "without a Content-Type" in assert_problem(r, 415)["detail"]
+
+
+async def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(
+    offline: httpx.AsyncClient,
+) -> None:
+    """FastAPI answers a bare 400 for these; they are JSON syntax errors like any other."""
+    for content, why in [
+        (b'{"notifier_reference": "\xff"}', "it is not UTF-8 text (byte 0xff at 24)"),
+        (b"[" * 200_000, "it is nested too deeply"),
+    ]:
+        r = await offline.post(
+            "/v1/aia/notifications", content=content, headers={"content-type": "application/json"}
+        )
+        problem = assert_problem(r, 422)
+        message = f"the request body is not valid JSON: {why}"
+        assert problem["errors"] == [{"field": "notification", "message": message}]
+
+
+async def test_every_route_with_a_body_documents_413_415_and_422(
+    offline: httpx.AsyncClient,
+) -> None:
+    doc = (await offline.get("/openapi.json")).json()
+    with_body = [op for ops in doc["paths"].values() for op in ops.values() if "requestBody" in op]
+    assert len(with_body) >= 10
+    for op in with_body:
+        for status, schema in [
+            ("413", "Problem"),
+            ("415", "Problem"),
+            ("422", "ValidationProblem"),
+        ]:
+            content = op["responses"][status]["content"]
+            assert content[PROBLEM_JSON]["schema"]["$ref"].endswith(f"/{schema}"), op["summary"]
+    assert "HTTPValidationError" not in str(doc)

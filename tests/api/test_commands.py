@@ -166,15 +166,16 @@ async def test_withdrawn_case_refuses_a_decision(stack: Stack, api: httpx.AsyncC
 async def test_an_idempotency_key_belongs_to_one_command(
     stack: Stack, api: httpx.AsyncClient
 ) -> None:
-    """Reusing a key for a different command must not return the first command's result."""
+    """Reusing a key for a different command must not return the first command's result, nor
+    run the second command silently: the key is refused, naming it."""
     case_id = await submit(api)
     r = await command(api, case_id, "acknowledgement", {}, key="k-1")
     assert r.status_code == 200 and r.json()["stage"] == "acknowledged"
     r = await command(api, case_id, "information-requests", {"items": ["site map"]}, key="k-1")
-    assert r.status_code == 200, r.text
-    assert r.json()["stage"] == "awaiting_information"
+    problem = assert_problem(r, 422)
+    assert "another command (acknowledge)" in problem["detail"]
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert len(case["details"]["information_requests"]) == 1
+    assert case["stage"] == "acknowledged" and case["details"]["information_requests"] == []
 
     too_long = "k" * 201
     problem = assert_problem(await command(api, case_id, "extensions", {}, key=too_long), 422)

@@ -105,3 +105,12 @@ async def test_the_contract_states_the_bounds(api: httpx.AsyncClient) -> None:
         params = {p["name"]: p["schema"] for p in doc["paths"][path]["get"]["parameters"]}
         assert (params["offset"]["minimum"], params["offset"]["maximum"]) == (0, MAX_OFFSET)
         assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, 200)
+
+
+@pytest.mark.parametrize("due_before", ["0", "1798761600", "2027-03-01T00:00:00", "2027-3-1"])
+async def test_a_date_parameter_is_a_date(api: httpx.AsyncClient, due_before: str) -> None:
+    """Pydantic alone would read 0 as 1970-01-01 and a midnight date-time as its date."""
+    r = await api.get("/v1/cases", params={"due_before": due_before})
+    message = assert_names(r, "query parameter due_before")
+    assert message.startswith("must be a date written YYYY-MM-DD"), message
+    assert (await api.get("/v1/cases", params={"due_before": "2027-03-01"})).status_code == 200

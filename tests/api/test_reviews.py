@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import Callers, assert_problem, notification_body
+from tests.api.conftest import Callers, assert_problem, eventually, notification_body
 from tests.support.temporal import Stack
 
 
@@ -75,6 +75,15 @@ async def test_a_notifier_requests_a_review_and_staff_answer_it(callers: Callers
         await callers.staff.post(f"/v1/cases/{cid}/review-answer", json={"reasons": "again"}), 409
     )
     assert "closed" in problem["detail"]
+
+    # The public register shows the review with its common facts, never the requester's e-mail.
+    async def listed() -> Any:
+        r = await callers.anonymous.get(f"/v1/register/{cid}")
+        return r if r.status_code == 200 and r.json()["stage"] == "answered" else None
+
+    public = await eventually(listed)
+    assert public.json()["procedure"] == "review" and public.json()["decision"] is None
+    assert callers.alice_email not in public.text
 
 
 async def test_review_commands_refuse_bad_input_with_422(callers: Callers) -> None:

@@ -22,6 +22,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 
 from infra.logging import CaseLoggingInterceptor, configure_logging
 from infra.settings import Settings
+from workflows.sandbox import workflow_runner
 
 
 @pytest.fixture
@@ -146,6 +147,7 @@ async def test_worker_lines_carry_workflow_and_case(json_log: io.StringIO) -> No
             workflows=[LoggingWorkflow],
             activities=[log_from_activity],
             interceptors=[CaseLoggingInterceptor()],
+            workflow_runner=workflow_runner(),
         ):
             result = await env.client.execute_workflow(
                 LoggingWorkflow.run, "hello", id=workflow_id, task_queue="logging-test"

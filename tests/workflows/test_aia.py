@@ -174,11 +174,15 @@ async def test_full_procedure_with_stop_and_extension_to_conditional_approval(
         assert article in subjects
 
     # The BCH stand-in holds the Art 10(3) communications (request, extension, decision).
-    async with httpx.AsyncClient(base_url=stack.bch.base_url) as http:
-        state = (await http.get("/_standin/state")).json()
-    drafts = [d for d in _documents(state) if cid in str(d)]
-    results = sorted(str(d.get("decisionResult")) for d in drafts)
-    assert len(drafts) == 3, results
+    # Each record is published by its own process, which outlives the case: wait for all three.
+    async def bch_documents() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=stack.bch.base_url) as http:
+            state = (await http.get("/_standin/state")).json()
+        found = [d for d in _documents(state) if cid in str(d)]
+        return found if len(found) >= 3 else []
+
+    drafts = await eventually(bch_documents)
+    assert len(drafts) == 3, drafts
     assert not any("kg of seed" in str(d) for d in drafts)  # item (j) is confidential (Art 21)
 
     # The register: the case row at its final version and the whole audit trail.

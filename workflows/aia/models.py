@@ -14,8 +14,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
+from workflows import decision
 from workflows.kernel.state import KernelState
 from workflows.models import (
     BchReference,
@@ -23,11 +31,11 @@ from workflows.models import (
     CaseStart,
     Command,
     CountryCode,
+    Input,
     Notifier,
     Organisation,
     Procedure,
     Text,
-    with_strip,
 )
 
 NotifierReference = Annotated[
@@ -42,6 +50,8 @@ NotifierReference = Annotated[
 ]
 # OECD unique identifier: developer code (2-3), event code (5-6), check digit; e.g. MON-ØØ81Ø-6
 _OECD_ID = re.compile(r"^[A-Z0-9Ø]{2,3}-[A-Z0-9Ø]{5,6}-[0-9]$")
+# The same in the OpenAPI document, in either letter case (it is upper-cased when read).
+_OECD_ID_ANY_CASE = _OECD_ID.pattern.replace("A-Z0-9Ø", "A-Za-z0-9Øø")
 
 
 class AnnexIItem(StrEnum):
@@ -94,16 +104,17 @@ ANNEX_I_IF_KNOWN: frozenset[AnnexIItem] = frozenset({AnnexIItem.D})
 NEVER_CONFIDENTIAL: frozenset[AnnexIItem] = frozenset({AnnexIItem.C})
 
 
-class AnnexI(BaseModel):
+class AnnexI(Input):
     """Annex I, items (a)-(o). Missing items do not block receipt: they are recorded and the
     acknowledgement states whether the notification is prima facie complete (Art 9(2)(b))."""
 
-    model_config = with_strip
     a_exporter: Organisation | None = None
     b_importer: Organisation | None = None
     c_lmo_name: str | None = Field(default=None, description="name and identity of the LMO")
     c_lmo_unique_identifier: str | None = Field(
-        default=None, description="OECD unique identifier, e.g. MON-ØØ81Ø-6"
+        default=None,
+        description="OECD unique identifier, e.g. MON-ØØ81Ø-6",
+        json_schema_extra={"pattern": _OECD_ID_ANY_CASE},  # checked by _oecd_id, in words
     )
     c_biosafety_level: str | None = None
     d_intended_movement_dates: str | None = None
@@ -150,29 +161,55 @@ class AnnexI(BaseModel):
         return [i for i, ok in present.items() if not ok and i not in ANNEX_I_IF_KNOWN]
 
 
-class ConfidentialityClaim(BaseModel):
+# What a notifier may claim confidential (Art 21(1)): every Annex I item but those of Art 21(6).
+CLAIMABLE: tuple[AnnexIItem, ...] = tuple(i for i in AnnexIItem if i not in NEVER_CONFIDENTIAL)
+
+
+class ConfidentialityClaim(Input):
     """Art 21(1): the notifier identifies information to be treated as confidential."""
 
-    model_config = with_strip
-    item: AnnexIItem
+    item: Annotated[
+        AnnexIItem,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": [i.value for i in CLAIMABLE],
+                "description": "the Annex I item, (a) to (o); never (c), the general "
+                "description of the LMO (Art 21(6)(b))",
+            }
+        ),
+    ]
     justification: str | None = Field(default=None, description="given on request, Art 21(1)")
 
 
-class Notification(BaseModel):
+class Notification(Input):
     """A notification under CP Art 8, as submitted by the notifier."""
 
-    model_config = with_strip
     notifier_reference: NotifierReference
     notifier: Notifier
     party_of_export: CountryCode
     party_of_import: CountryCode
     received_on: date | None = Field(
         default=None,
-        description="date of receipt; may be in the past for cases entered late; default today "
-        "in the authority's time zone",
+        description="date of receipt; may be in the past for cases entered late, but neither in "
+        "the future nor more than BIOSAFETY_MAX_RECEIPT_AGE_DAYS (default 1095) days back; "
+        "default today in the authority's time zone; staff only",
     )
     annex_i: AnnexI
-    confidential: list[ConfidentialityClaim] = Field(default_factory=list)
+    confidential: list[ConfidentialityClaim] = Field(
+        default_factory=list,
+        description="each Annex I item claimed confidential at most once",
+        json_schema_extra={  # each item at most once, in JSON Schema
+            "allOf": [
+                {
+                    "contains": {"properties": {"item": {"const": i.value}}, "required": ["item"]},
+                    "minContains": 0,
+                    "maxContains": 1,
+                }
+                for i in CLAIMABLE
+            ]
+        },
+    )
 
     @field_validator("confidential")
     @classmethod
@@ -273,7 +310,9 @@ class RecordInformationReceived(Command):
     """The requested information arrived; the decision clock resumes."""
 
     received_on: date | None = Field(
-        default=None, description="date the information arrived; default today; not in the future"
+        default=None,
+        description="date the information arrived; default today; neither in the future nor "
+        "before the information was requested",
     )
     summary: str | None = None
 
@@ -304,14 +343,26 @@ class RiskAssessment(Command):
 class Decide(Command):
     """Art 10(3)(a)/(b): approve (with or without conditions) or prohibit the import."""
 
+    model_config = ConfigDict(
+        json_schema_extra=decision.stated(
+            *decision.CONDITIONS_SCHEMA,
+            decision.REASONS_SCHEMA,
+            decision.SUBSEQUENT_IMPORTS_SCHEMA,
+        )
+    )
+
     result: Literal["approval", "approval_with_conditions", "prohibition"]
-    conditions: list[Text] = Field(default_factory=list)
+    conditions: list[Text] = Field(
+        default_factory=list,
+        description="at least one with approval_with_conditions, none otherwise",
+    )
     reasons: str | None = Field(
         default=None, description="required unless consent is unconditional, Art 10(4)"
     )
     subsequent_imports: str | None = Field(
         default=None,
-        description="Art 10(3)(a): how an approval applies to subsequent imports of the same LMO",
+        description="Art 10(3)(a): how an approval applies to subsequent imports of the same "
+        "LMO; required with an approval",
     )
     lack_of_scientific_certainty: bool = Field(
         default=False, description="Art 10(6): decided despite lack of scientific certainty"

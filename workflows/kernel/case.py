@@ -163,17 +163,52 @@ class Case:
                 error=message.detail,
             )
 
+    def register_refused(self, version: int, error: str) -> None:
+        """The register refused the case's row: recorded, and the escalation address told once
+        per case (the case goes on; its row catches up with the next change that it accepts)."""
+        if self.state.register_refused:
+            # Recording it again would change the case, which would be synced, and refused, again.
+            workflow.logger.warning(
+                "register refused the row again",
+                extra={"case_id": self.case_id, "version": version, "error": error},
+            )
+            return
+        self.state.register_refused = True
+        self.record(
+            "register_refused",
+            "system",
+            f"The case register refused version {version} of this case: {error}",
+            {"version": version},
+        )
+        self.internal(
+            "register-refused",
+            "delivery_failed",
+            self.authority.escalation_email,
+            purpose="case register row",
+            recipient="the case register (PostgreSQL)",
+            error=error,
+        )
+
     # ---- deadlines ------------------------------------------------------------------------
 
     def react(self, events: Sequence[Event]) -> list[Arrival]:
         """Record and escalate reminders and lapses; hand back the moments that arrived, which
         only the procedure knows what to do with."""
         arrivals: list[Arrival] = []
+        lapses = [e.view for e in events if isinstance(e, Lapse)]
+        if len(lapses) > 1 and not self.legacy:
+            # A case entered late can owe several lapses at once: each is recorded, and the
+            # escalation is one message per recipient that lists them all.
+            for v in lapses:
+                self._lapse(v, escalate=False)
+            self._escalate(lapses[0], also=lapses[1:])
+            lapses = []
         for event in events:
             if isinstance(event, Reminder):
                 self._remind(event)
             elif isinstance(event, Lapse):
-                self._lapse(event.view)
+                if event.view in lapses:
+                    self._lapse(event.view)
             else:
                 arrivals.append(event)
         return arrivals
@@ -199,15 +234,30 @@ class Case:
             explanation=explained(v, language),
         )
 
-    def _lapse(self, v: DeadlineView) -> None:
+    def _lapse(self, v: DeadlineView, escalate: bool = True) -> None:
         self.record(
             "deadline_missed",
             "system",
-            f"{v.label} was due {v.due} ({v.article}) and has passed; escalated. Silence is not "
-            "consent (Art 9(4), 10(5)): the case stays open.",
+            f"{v.label} was due {v.due} ({v.article}) and has passed; escalated. A missed "
+            "deadline decides nothing (for AIA: silence is not consent, CP Art 9(4), 10(5)): "
+            "the case stays open.",
             {"deadline": v.key, "due": v.due.isoformat() if v.due else None},
         )
+        if escalate:
+            self._escalate(v, also=[])
+
+    def _escalate(self, v: DeadlineView, also: list[DeadlineView]) -> None:
         language = self.authority.default_language
+
+        def facts(d: DeadlineView) -> dict[str, Any]:
+            return {
+                "deadline_label": d.label_hu if language == "hu" and d.label_hu else d.label,
+                "article": d.article,
+                "due": d.due.isoformat() if d.due else None,
+                "days_overdue": d.days_overdue,
+                "explanation": explained(d, language),
+            }
+
         # An ordered de-duplication: a set's order varies between processes (string hashing
         # is randomised), and the order messages are queued in is part of the history.
         for to in dict.fromkeys([self.authority.escalation_email, self.authority.officer_email]):
@@ -215,11 +265,8 @@ class Case:
                 f"missed-{v.key}-{v.due}-{to}",
                 "deadline_missed",
                 to,
-                deadline_label=v.label_hu if language == "hu" and v.label_hu else v.label,
-                article=v.article,
-                due=v.due.isoformat() if v.due else None,
-                days_overdue=v.days_overdue,
-                explanation=explained(v, language),
+                **facts(v),
+                **({"also_missed": [facts(d) for d in also]} if also else {}),
             )
 
     # ---- views ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.register import AuditEntry, RegisterActivities, RegisterSync
 from workflows.common import REGISTER_RETRY
@@ -156,11 +157,22 @@ async def _register_loop(procedure: CaseProcedure) -> None:
             notifier_email=case.facts.notifier_email,
             version=version,
         )
-        await workflow.execute_activity_method(
-            RegisterActivities.sync_register,
-            RegisterSync(case=row, entries=entries),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTER_RETRY,
-            summary=f"register v{version}",
-        )
+        try:
+            await workflow.execute_activity_method(
+                RegisterActivities.sync_register,
+                RegisterSync(case=row, entries=entries),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=REGISTER_RETRY,
+                summary=f"register v{version}",
+            )
+        except ActivityError as err:
+            # The register refuses this row for good: report it once, and try again only with
+            # the next change, which may well be the correction (outages are retried inside).
+            state.synced_version = version
+            case.register_refused(version, _cause(err))
+            continue
         state.synced_version, state.synced_steps = version, state.synced_steps + len(entries)
+
+
+def _cause(err: ActivityError) -> str:
+    return str(err.cause.message if isinstance(err.cause, ApplicationError) else err)

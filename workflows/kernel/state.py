@@ -42,4 +42,5 @@ class KernelState(BaseModel):
     version: int = 0
     synced_version: int = 0
     synced_steps: int = 0
+    register_refused: bool = Field(default=False, description="the register refused a row once")
     runs: int = Field(default=1, description="how many runs the case has had (continue-as-new)")

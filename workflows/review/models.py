@@ -13,8 +13,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from workflows import decision
 from workflows.kernel.state import KernelState
 from workflows.models import (
     BchReference,
@@ -22,10 +23,10 @@ from workflows.models import (
     CaseStart,
     Command,
     CountryCode,
+    Input,
     Notifier,
     Procedure,
     Text,
-    with_strip,
 )
 
 Reference = Annotated[
@@ -64,10 +65,9 @@ GROUNDS_WORDS = {
 }
 
 
-class ReviewedDecision(BaseModel):
+class ReviewedDecision(Input):
     """The decision under review: an Article 10 decision on an LMO."""
 
-    model_config = with_strip
     lmo_name: Text
     lmo_id: LmoIdentifier
     decision_case_id: str | None = Field(
@@ -79,10 +79,9 @@ class ReviewedDecision(BaseModel):
     )
 
 
-class AuthorityReview(BaseModel):
+class AuthorityReview(Input):
     """Art 12(1): the authority reviews a decision in the light of new scientific information."""
 
-    model_config = with_strip
     origin: Literal["authority"] = "authority"
     reference: Reference
     decision: ReviewedDecision
@@ -91,10 +90,9 @@ class AuthorityReview(BaseModel):
     )
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(Input):
     """Art 12(2): a notifier or the Party of export asks for a review of a decision."""
 
-    model_config = with_strip
     origin: Literal["request"] = "request"
     reference: Reference
     requester: Notifier
@@ -104,7 +102,10 @@ class ReviewRequest(BaseModel):
     grounds: Grounds
     statement: Text = Field(description="what changed, or the additional information")
     received_on: date | None = Field(
-        default=None, description="date of receipt; default today in the authority's time zone"
+        default=None,
+        description="date of receipt; neither in the future nor more than "
+        "BIOSAFETY_MAX_RECEIPT_AGE_DAYS (default 1095) days back; default today in the "
+        "authority's time zone; staff only",
     )
 
 
@@ -157,8 +158,13 @@ class ChangeDecision(Command):
     """Art 12(1): change the decision; every notifier of the LMO and the BCH are informed within
     30 days, with the reasons."""
 
+    model_config = ConfigDict(json_schema_extra=decision.stated(*decision.CONDITIONS_SCHEMA))
+
     result: Literal["approval", "approval_with_conditions", "prohibition"]
-    conditions: list[Text] = Field(default_factory=list)
+    conditions: list[Text] = Field(
+        default_factory=list,
+        description="at least one with approval_with_conditions, none otherwise",
+    )
     reasons: Text = Field(description="Art 12(1): the reasons for the decision")
     new_information: Text | None = Field(
         default=None, description="the new scientific information the change rests on"
