@@ -1,7 +1,7 @@
 """A local stand-in for the Biosafety Clearing-House (BCH) API, ``api.cbd.int``, for dev and tests.
 
-It speaks the documented API (scbd/clearing-house-documentation; /work/shared/reference/bch-api.md):
-token, drafts (save, read, info, delete), validation, publication requests
+It speaks the documented API (scbd/clearing-house-documentation; reference/bch-api.md in the
+project's shared folder): token, drafts (save, read, info, delete), validation, publication requests
 (``publishNationalRecord`` for decisions, ``publishReferenceRecord`` for contacts), published
 records, a minimal search index and the public thesaurus. National users can only *request* the
 publication of a national record; the national focal point approves or rejects, here through the
