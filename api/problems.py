@@ -269,9 +269,30 @@ _UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED}
 _NO_ANSWER = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 
+def _transport(exc: RPCError) -> bool:
+    """The connection to Temporal broke under the call (the SDK says UNKNOWN, 'transport
+    error', when the server dies mid-call)."""
+    return "transport error" in exc.message
+
+
+def _not_ready(exc: RPCError) -> bool:
+    """A Query refused because the workflow's last task failed or timed out (Temporal's
+    WorkflowNotReadyFailure): the case is there, and answers once the task is retried."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and (
+        "Workflow Task in failed state" in exc.message
+        or "WorkflowNotReady" in str(exc.raw_grpc_status)
+    )
+
+
 async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     """Temporal could not be reached or did not answer in time."""
-    if isinstance(exc, RPCError) and exc.status in _UNAVAILABLE:
+    if isinstance(exc, RPCError) and _not_ready(exc):
+        # The case exists, but its workflow's last task failed or timed out (a worker was lost);
+        # the task is retried and the case answers again in a moment.
+        detail = "the case is being recovered after a worker failure; retry in a few seconds"
+    elif isinstance(exc, RPCError) and (
+        exc.status in _UNAVAILABLE or (exc.status == RPCStatusCode.UNKNOWN and _transport(exc))
+    ):
         detail = "case service unavailable, nothing was changed; retry later"
     elif isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
         isinstance(exc, RPCError) and exc.status in _NO_ANSWER

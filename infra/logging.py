@@ -50,7 +50,13 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if settings.json_logs
-        else structlog.dev.ConsoleRenderer(colors=(stream or sys.stderr).isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=(stream or sys.stderr).isatty(),
+            # Plain tracebacks: rich ones with every frame's locals took ~0.8 s each on the
+            # worker's event loop during an outage, and put request bodies and settings (with
+            # passwords) into the development log (docs/reliability.md, F4).
+            exception_formatter=structlog.dev.plain_traceback,
+        )
     )
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if settings.json_logs:
