@@ -522,3 +522,20 @@ async def test_openapi_documents_the_bearer_scheme_and_401_403(callers: Callers)
         assert "401" in op["responses"], path  # ...but a wrong one is refused
     actor = doc["components"]["schemas"]["Acknowledge"]["properties"]["actor"]
     assert actor["readOnly"] is True and "authenticated principal" in actor["description"]
+
+
+async def test_a_reused_reference_tells_a_notifier_nothing_of_another_case(
+    callers: Callers,
+) -> None:
+    """The reliability issue, defect 6: a 409 on a reused notifier reference named the other
+    case's id. Staff still see it; a notifier learns nothing of another notifier's cases."""
+    reference = f"SHARED-{uuid.uuid4().hex[:8]}"
+    bobs = body_of(callers.bob_email, notifier_reference=reference)
+    case_id = await submit(callers.bob, bobs)
+    alices = body_of(callers.alice_email, notifier_reference=reference)
+    problem = assert_problem(await callers.alice.post("/v1/aia/notifications", json=alices), 409)
+    assert "case_id" not in problem and case_id not in problem["detail"]
+    assert callers.bob_email not in str(problem)
+    staff = body_of(callers.alice_email, notifier_reference=reference)
+    problem = assert_problem(await callers.staff.post("/v1/aia/notifications", json=staff), 409)
+    assert problem["case_id"] == case_id
