@@ -47,7 +47,7 @@ test: venv lint
 	$(BIN)/pytest -q
 
 # The reliability soak (tests/soak/, docs/reliability.md): the whole stack on free ports in a
-# temporary folder, components killed while cases run; about 20 minutes (soak-quick: 10).
+# temporary folder, components killed while cases run; about 15 minutes (soak-quick: 12).
 # Extra options: make soak SOAK_ARGS='--cases 500 --report soak.md' (python -m tests.soak --help).
 soak: venv
 	$(BIN)/python -m tests.soak $(SOAK_ARGS)
