@@ -290,13 +290,13 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
         # The case exists, but its workflow's last task failed or timed out (a worker was lost);
         # the task is retried and the case answers again in a moment.
         detail = "the case is being recovered after a worker failure; retry in a few seconds"
-    elif isinstance(exc, RPCError) and (
-        exc.status in _UNAVAILABLE or (exc.status == RPCStatusCode.UNKNOWN and _transport(exc))
-    ):
+    elif isinstance(exc, RPCError) and exc.status in _UNAVAILABLE:
         detail = "case service unavailable, nothing was changed; retry later"
     elif isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
-        isinstance(exc, RPCError) and exc.status in _NO_ANSWER
+        isinstance(exc, RPCError)
+        and (exc.status in _NO_ANSWER or (exc.status == RPCStatusCode.UNKNOWN and _transport(exc)))
     ):
+        # A connection broken mid-call is like no answer: the server may have applied it.
         if request.method in ("GET", "HEAD"):
             detail = "the case service did not answer in time; nothing was changed; retry later"
         else:

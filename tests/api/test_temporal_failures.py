@@ -26,7 +26,7 @@ def _app(error: RPCError) -> FastAPI:
 @pytest.mark.parametrize(
     ("error", "says"),
     [
-        (RPCError("transport error", RPCStatusCode.UNKNOWN, b""), "unavailable"),
+        (RPCError("transport error", RPCStatusCode.UNKNOWN, b""), "did not answer in time"),
         (
             RPCError(
                 "Unable to query workflow due to Workflow Task in failed state",
@@ -55,3 +55,18 @@ async def test_other_rpc_errors_stay_500() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         r = await client.get("/v1/cases/aia-hu-x")
     assert r.status_code == 500
+
+
+async def test_a_command_cut_off_mid_call_may_have_been_applied() -> None:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/v1/cases/{case_id}/decision")
+    async def decide(case_id: str) -> None:
+        raise RPCError("transport error", RPCStatusCode.UNKNOWN, b"")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        r = await client.post("/v1/cases/aia-hu-x/decision")
+    assert r.status_code == 503
+    assert "may or may not have been applied" in r.json()["detail"]
