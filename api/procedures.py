@@ -145,6 +145,32 @@ def bch_policy(settings: Settings) -> BchPolicy:
     )
 
 
+def start_attributes(
+    case_id: str,
+    procedure: Procedure,
+    stage: StrEnum,
+    *,
+    party_of_import: str | None = None,
+    party_of_export: str | None = None,
+    lmo_id: str | None = None,
+) -> list[SearchAttributePair[Any]]:
+    """The search attributes a case opens with (the kernel upserts them as the case moves on);
+    a fact the case does not have is left out, never set empty."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.CASE_ID, case_id),
+        SearchAttributePair(sa.PROCEDURE, procedure.value),
+        SearchAttributePair(sa.STAGE, stage.value),
+    ]
+    for key, value in (
+        (sa.PARTY_OF_IMPORT, party_of_import),
+        (sa.PARTY_OF_EXPORT, party_of_export),
+        (sa.LMO_ID, lmo_id),
+    ):
+        if value:
+            pairs.append(SearchAttributePair(key, value))
+    return pairs
+
+
 def receipt_date(received_on: date | None, today: date, settings: Settings) -> date:
     """The date of receipt a case counts from: today, or a past date for a case entered late,
     neither in the future nor implausibly far back."""
@@ -183,15 +209,14 @@ def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetim
         )
     received_on = receipt_date(n.received_on, today, settings)
     case_id = aia_case_id(n.party_of_import, n.notifier_reference)
-    attributes: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.CASE_ID, case_id),
-        SearchAttributePair(sa.PROCEDURE, Procedure.AIA.value),
-        SearchAttributePair(sa.STAGE, aia.Stage.RECEIVED.value),
-        SearchAttributePair(sa.PARTY_OF_IMPORT, n.party_of_import),
-        SearchAttributePair(sa.PARTY_OF_EXPORT, n.party_of_export),
-    ]
-    if n.annex_i.c_lmo_unique_identifier:
-        attributes.append(SearchAttributePair(sa.LMO_ID, n.annex_i.c_lmo_unique_identifier))
+    attributes = start_attributes(
+        case_id,
+        Procedure.AIA,
+        aia.Stage.RECEIVED,
+        party_of_import=n.party_of_import,
+        party_of_export=n.party_of_export,
+        lmo_id=n.annex_i.c_lmo_unique_identifier,
+    )
     return Opening(
         case_id=case_id,
         start=aia.AiaStart(
@@ -300,18 +325,14 @@ def _open_review(
     request = opening if isinstance(opening, review.ReviewRequest) else None
     received_on = receipt_date(request.received_on if request else None, today, settings)
     case_id = review_case_id(party, opening.reference)
-    attributes: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.CASE_ID, case_id),
-        SearchAttributePair(sa.PROCEDURE, Procedure.REVIEW.value),
-        SearchAttributePair(
-            sa.STAGE,
-            (review.Stage.REQUESTED if request else review.Stage.OPENED).value,
-        ),
-        SearchAttributePair(sa.PARTY_OF_IMPORT, party),
-        SearchAttributePair(sa.LMO_ID, opening.decision.lmo_id),
-    ]
-    if request is not None:
-        attributes.append(SearchAttributePair(sa.PARTY_OF_EXPORT, request.party_of_export))
+    attributes = start_attributes(
+        case_id,
+        Procedure.REVIEW,
+        review.Stage.REQUESTED if request else review.Stage.OPENED,
+        party_of_import=party,
+        party_of_export=request.party_of_export if request else None,
+        lmo_id=opening.decision.lmo_id,
+    )
     how = f"requested by the {request.requested_by.replace('_', ' ')}" if request else "by us"
     return Opening(
         case_id=case_id,
@@ -390,11 +411,9 @@ def _open_treaty(settings: Settings, d: treaty.Deposit, today: date, now: dateti
         ),
         received_on=d.deposited_on,
         fingerprint=treaty.fingerprint(d),
-        search_attributes=[
-            SearchAttributePair(sa.CASE_ID, case_id),
-            SearchAttributePair(sa.PROCEDURE, Procedure.TREATY_STATUS.value),
-            SearchAttributePair(sa.STAGE, treaty.Stage.DEPOSITED.value),
-        ],
+        search_attributes=start_attributes(
+            case_id, Procedure.TREATY_STATUS, treaty.Stage.DEPOSITED
+        ),
         static_summary=f"Treaty status {case_id}: {text.name}, {d.party}, instrument of "
         f"{d.instrument} deposited {d.deposited_on}",
         owner_email=None,
@@ -469,16 +488,14 @@ def _open_ffp(
     start = ffp.FfpStart(
         case_id=case_id, opening=o, received_on=received_on, **snapshot(settings, now)
     )
-    attributes: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.CASE_ID, case_id),
-        SearchAttributePair(sa.PROCEDURE, Procedure.FFP.value),
-        SearchAttributePair(sa.STAGE, ffp.FfpState.opened(start).stage.value),
-        SearchAttributePair(sa.PARTY_OF_IMPORT, party),
-    ]
-    if first is not None and first.party_of_export:
-        attributes.append(SearchAttributePair(sa.PARTY_OF_EXPORT, first.party_of_export))
-    if o.annex_ii.e_unique_identifier:
-        attributes.append(SearchAttributePair(sa.LMO_ID, o.annex_ii.e_unique_identifier))
+    attributes = start_attributes(
+        case_id,
+        Procedure.FFP,
+        ffp.FfpState.opened(start).stage,
+        party_of_import=party,
+        party_of_export=first.party_of_export if first is not None else None,
+        lmo_id=o.annex_ii.e_unique_identifier,
+    )
     what = "first-import application (Art 11(6)) received" if first else "decided (Art 11(1))"
     return Opening(
         case_id=case_id,
