@@ -1,0 +1,137 @@
+"""Advance informed agreement (CP Arts 7-10, 15, 21) as the API declares it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from api.errors import InvalidNotification
+from api.procedures.spec import (
+    CommandSpec,
+    Opening,
+    ProcedureSpec,
+    example_notification,
+    receipt_date,
+    snapshot,
+    start_attributes,
+)
+from infra.settings import Settings
+from workflows.aia import AdvanceInformedAgreement
+from workflows.aia import models as aia
+from workflows.models import Procedure
+
+# ---- advance informed agreement (CP Arts 7-10, 15, 21) -----------------------------------------
+
+
+def aia_case_id(party_of_import: str, notifier_reference: str) -> str:
+    """Workflow id = case id, a business key: resubmitting a reference finds the same case."""
+    return f"aia-{party_of_import.lower()}-{notifier_reference.lower()}"
+
+
+def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetime) -> Opening:
+    if n.party_of_import != settings.authority_party:
+        raise InvalidNotification(
+            f"party_of_import is {n.party_of_import}, but this authority acts for "
+            f"{settings.authority_party}; Art 8 notifications go to the Party of import",
+            field="party_of_import",
+        )
+    received_on = receipt_date(n.received_on, today, settings)
+    case_id = aia_case_id(n.party_of_import, n.notifier_reference)
+    attributes = start_attributes(
+        case_id,
+        Procedure.AIA,
+        aia.Stage.RECEIVED,
+        party_of_import=n.party_of_import,
+        party_of_export=n.party_of_export,
+        lmo_id=n.annex_i.c_lmo_unique_identifier,
+    )
+    return Opening(
+        case_id=case_id,
+        start=aia.AiaStart(
+            case_id=case_id, notification=n, received_on=received_on, **snapshot(settings, now)
+        ),
+        received_on=received_on,
+        fingerprint=aia.fingerprint(n),
+        search_attributes=attributes,
+        static_summary=f"AIA {case_id}: {n.annex_i.c_lmo_name or 'LMO not named'}, "
+        f"{n.party_of_export} → {n.party_of_import}, received {received_on}",
+        owner_email=n.notifier.email,
+    )
+
+
+AIA = ProcedureSpec(
+    procedure=Procedure.AIA,
+    workflow=AdvanceInformedAgreement,
+    workflow_type="AdvanceInformedAgreement",
+    id_prefix="aia-",
+    details=aia.AiaDetails,
+    stages=aia.Stage,
+    tag="AIA: advance informed agreement",
+    tag_description="CP Arts 7-10, 15, 21: notification, acknowledgement within 90 days, "
+    "decision within 270 days of receipt.",
+    start_path="/aia/notifications",
+    start_body="notification",
+    start_model=aia.Notification,
+    start_summary="Submit a notification (Art 8)",
+    start_description="Starts an advance informed agreement case. Idempotent on the notifier's "
+    "reference: the same notification submitted again returns the same case (200), a different "
+    "notification under a used reference is refused (409). A notifier submits only under its "
+    "own e-mail (`notifier.email`), and the date of receipt is the authority's to record: a "
+    "notifier may not state `received_on` (403 for either).",
+    open=_open_aia,
+    start_examples={
+        "maize field trial": {
+            "summary": "MON 810 maize for a confined field trial in Hungary",
+            "value": example_notification(),
+        }
+    },
+    fingerprint_of=lambda view: str(view.details.notification_fingerprint),
+    upgrade_state=aia.view_state_upgraded,
+    commands=(
+        CommandSpec(
+            "acknowledge",
+            "acknowledgement",
+            aia.Acknowledge,
+            "Acknowledge receipt (Art 9) and choose the Art 10(2) route",
+        ),
+        CommandSpec(
+            "request_information",
+            "information-requests",
+            aia.RequestInformation,
+            "Request additional information (Art 10(3)(c)); the decision clock stops",
+        ),
+        CommandSpec(
+            "record_information_received",
+            "information-received",
+            aia.RecordInformationReceived,
+            "Record the requested information as received; the decision clock runs again",
+        ),
+        CommandSpec(
+            "extend",
+            "extensions",
+            aia.Extend,
+            "Extend the decision period by a defined number of days (Art 10(3)(d))",
+        ),
+        CommandSpec(
+            "record_risk_assessment",
+            "risk-assessment",
+            aia.RiskAssessment,
+            "Record the risk assessment (Art 15, Annex III)",
+        ),
+        CommandSpec(
+            "decide",
+            "decision",
+            aia.Decide,
+            "Decide: approve, approve with conditions, or prohibit the import (Art 10(3))",
+        ),
+        CommandSpec(
+            "withdraw",
+            "withdrawal",
+            aia.Withdraw,
+            "Withdraw the notification (the notifier); the case closes",
+            who="own",
+            description="The notifier withdraws its own notification (another's case is "
+            "answered 404); staff may record a withdrawal on the notifier's behalf. "
+            "Confidential information stays confidential (Art 21(5)).",
+        ),
+    ),
+)
