@@ -206,6 +206,8 @@ class BchPublicationWorkflow:
             return
         self._errors = []
         self._publication = publication
+        for note in publication.notes:  # e.g. a party the BCH cannot have a contact record of
+            self._step(f"Note for the officer: {note}")
         if publication.status == "published":
             self._published(publication)
             return

@@ -70,6 +70,23 @@ class BchStandin:
         result: dict[str, Any] = response.json()
         return result
 
+    def published_decisions(self) -> dict[str, dict[str, Any]]:
+        """The ``biosafetyDecision`` records published here (not the contact records that the
+        decisions' exporters and importers become)."""
+        return {
+            uid: record
+            for uid, record in self.state()["published"].items()
+            if record["body"]["header"]["schema"] == "biosafetyDecision"
+        }
+
+    def decision_drafts(self) -> dict[str, dict[str, Any]]:
+        """The ``biosafetyDecision`` drafts saved here."""
+        return {
+            uid: draft
+            for uid, draft in self.state()["drafts"].items()
+            if draft["body"]["header"]["schema"] == "biosafetyDecision"
+        }
+
     def pending_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.state()["requests"].values() if r["state"] == "pending"]
 

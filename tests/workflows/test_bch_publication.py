@@ -68,8 +68,19 @@ async def test_decision_is_published_after_the_focal_point_approves(stack: Stack
     await advance(stack, 1)
     view = await state_becomes(stack, pid, PublicationState.PUBLISHED)
     assert view.public_id and view.public_id.startswith("bch-dec-hu-")
-    published = stack.bch.state()["published"]
-    assert len(published) == 1
+    # One decision. Its importer is a contact record of its own that the decision references
+    # (the BCH keeps exporters and importers as references); the exporter's Annex I contact
+    # details give no e-mail address, which a contact record needs, so it is named in the text
+    # and the officer is told why.
+    [decision] = stack.bch.published_decisions().values()
+    assert "exporters" not in decision["body"]
+    [importer] = decision["body"]["importers"]
+    contact = stack.bch.state()["published"][importer["identifier"].split("@")[0]]
+    assert contact["body"]["header"]["schema"] == "contact"
+    assert contact["body"]["emails"] == ["kutatas@alfold.example"]
+    assert contact["body"]["country"] == {"identifier": "hu"}
+    notes = [s.summary for s in view.history if s.summary.startswith("Note for the officer")]
+    assert any("Exporter" in note and "e-mail address" in note for note in notes)
 
     async def outcome_mail() -> list[object]:
         return [m for m in mails(stack, cid) if m["X-Template"] == "en/bch_publication_outcome"]
@@ -174,7 +185,11 @@ async def test_bch_refuses_an_unknown_lmo_record_and_the_officer_corrects_it(
     view = await state_becomes(stack, pid, PublicationState.VALIDATION_FAILED)
     # The BCH's own report (answered 400, as documented), shown to the officer as it came.
     assert view.errors == [{"code": "Error.InvalidValue", "property": "modifiedOrganisms"}]
-    validations = [c for c in stack.bch.calls() if c["path"].endswith("/validate")]
+    validations = [
+        c
+        for c in stack.bch.calls()
+        if c["path"].endswith("/validate") and "schema=biosafetyDecision" in c["query"]
+    ]
     assert [c["status"] for c in validations] == [400]
     assert "The record was refused: modifiedOrganisms: Error.InvalidValue" in [
         step.summary for step in view.history

@@ -47,7 +47,9 @@ def record(
     def party(org: Any, item: AnnexIItem, country: str) -> list[BchParty]:
         if org is None or item in confidential:
             return []
-        return [BchParty(name=org.name, address=org.address, country=country)]
+        # The BCH keeps exporters and importers as contact records, which need an e-mail
+        # address: Annex I gives one in the organisation's contact details, if at all.
+        return [BchParty(name=org.name, address=org.address, country=country, contact=org.contact)]
 
     ra = state.risk_assessment
     return BchDecisionInput(
