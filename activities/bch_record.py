@@ -130,6 +130,8 @@ class BchDecisionInput(BaseModel):
     # Art 12 review: this record amends the earlier record(s), with a summary of what changed.
     amended_records: list[BchReference] = []
     amendment_details: str | None = None
+    # Art 23(2): the public consultation and its results, made public with the decision.
+    public_consultation: str | None = None
 
 
 class BchPublication(BaseModel):
@@ -283,6 +285,8 @@ def build_decision_record(
         info.append(
             "Summary of the risk assessment (Article 15, Annex III): " + req.risk_assessment_summary
         )
+    if req.public_consultation:
+        info.append("Public consultation (Article 23(2)): " + req.public_consultation)
     record["relevantInformation"] = {lang: html_paragraphs(info)}
     return record
 

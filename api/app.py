@@ -24,7 +24,7 @@ from temporalio.client import Client
 from api import problems, procedures
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, load_access, log_access
 from api.deps import ClientDep, Clock, PoolDep, system_clock
-from api.routers import cases, public, publications
+from api.routers import cases, consultations, public, publications
 from api.routers import procedures as procedure_routes
 from infra import db
 from infra.logging import configure_logging
@@ -169,6 +169,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(publications.router)
     app.include_router(public.router)
+    app.include_router(consultations.router)
 
     @app.get(
         "/healthz",

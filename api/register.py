@@ -202,6 +202,22 @@ class PublicDecision(BaseModel):
         default=None, description="how an approval applies to subsequent imports, Art 10(3)(a)"
     )
     decided_on: date | None = None
+    consultation_results: str | None = Field(
+        default=None,
+        description="the results of the public consultation, when there was one (Art 23(2))",
+    )
+
+
+class PublicConsultation(BaseModel):
+    """A public consultation on the decision (Art 23(2)): what the public was asked about and
+    when comments were received."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject: str
+    opened_on: date
+    ends_on: date = Field(description="comments are received until the end of this day")
+    closed_on: date | None = Field(description="set once comments are no longer received")
 
 
 class WithheldItem(BaseModel):
@@ -228,6 +244,9 @@ class PublicCaseSummary(BaseModel):
     decision: PublicDecision | None
     risk_assessment_summary: str | None = Field(description="Art 21(6)(c)")
     withdrawn_on: date | None
+    consultation: PublicConsultation | None = Field(
+        default=None, description="the public consultation on the decision (Art 23(2)), if any"
+    )
     withheld_items: list[WithheldItem] = Field(
         description="Annex I items claimed confidential: left out of this register"
     )
@@ -284,6 +303,7 @@ class _StateDecision(BaseModel):
     conditions: list[str] = Field(default_factory=list)
     reasons: str | None = None
     subsequent_imports: str | None = None
+    consultation_results: str | None = None
 
 
 class _StateRiskAssessment(BaseModel):
@@ -320,6 +340,7 @@ class RegisterEntry(BaseModel):
     decided_on: date | None = None
     risk_assessment: _StateRiskAssessment | None = None
     withdrawn_on: date | None = None
+    consultation: PublicConsultation | None = None
 
     @classmethod
     def of_row(cls, row: asyncpg.Record) -> RegisterEntry | None:
@@ -349,9 +370,10 @@ _PUBLIC_STATE = (
     "decided_on",
     "risk_assessment",
     "withdrawn_on",
+    "consultation",
 )
 # The state's JSON is read in the database down to these keys: the rest never reaches the API.
-_SELECT_PUBLIC = (
+SELECT_PUBLIC = (
     "SELECT "
     + ", ".join(_PUBLIC_COLUMNS)
     + ", jsonb_build_object("
@@ -381,6 +403,7 @@ def public_summary(
             reasons=entry.decision.reasons,
             subsequent_imports=entry.decision.subsequent_imports,
             decided_on=entry.decided_on,
+            consultation_results=entry.decision.consultation_results,
         )
     return PublicCaseSummary(
         case_id=entry.case_id,
@@ -396,6 +419,7 @@ def public_summary(
         decision=decision,
         risk_assessment_summary=entry.risk_assessment.summary if entry.risk_assessment else None,
         withdrawn_on=entry.withdrawn_on,
+        consultation=entry.consultation,
         withheld_items=_withheld(_confidential(entry, notification)),
     )
 
@@ -430,7 +454,7 @@ async def public_entries(
 ) -> list[RegisterEntry]:
     """The register's cases, newest receipt first."""
     sql, args = filtered_query(
-        _SELECT_PUBLIC,
+        SELECT_PUBLIC,
         [("stage =", stage), ("party_of_import =", party_of_import), ("lmo_id =", lmo_id)],
         order_by="received_on DESC NULLS LAST, case_id",
         limit=limit,
@@ -443,5 +467,5 @@ async def public_entries(
 
 async def public_entry(pool: asyncpg.Pool, case_id: str) -> RegisterEntry | None:
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(_SELECT_PUBLIC + " WHERE case_id = $1", case_id)
+        row = await conn.fetchrow(SELECT_PUBLIC + " WHERE case_id = $1", case_id)
     return RegisterEntry.of_row(row) if row is not None else None

@@ -118,6 +118,16 @@ AIA = ProcedureSpec(
             "Record the risk assessment (Art 15, Annex III)",
         ),
         CommandSpec(
+            "open_consultation",
+            "consultation",
+            aia.OpenConsultation,
+            "Open a public consultation on the decision (Art 23(2)), until a set end date",
+            description="The public then reads it and comments without a token (`GET "
+            "/v1/consultations`, `POST /v1/consultations/{case_id}/comments`) until the end of "
+            "`ends_on`, which may be no later than the decision deadline. The decision waits for "
+            "it to close and states its results (`consultation_results`). One per case.",
+        ),
+        CommandSpec(
             "decide",
             "decision",
             aia.Decide,

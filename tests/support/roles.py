@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -82,7 +83,8 @@ def _problem_type(response: httpx.Response) -> str:
 # ---- the matrix ---------------------------------------------------------------------------------
 
 # What a row's path and body need (see Fixture.shared): "none", "case", "register", "decided",
-# "fresh:<stage>" (an AIA case of its own at that stage), "review", "ffp", "treaty".
+# "fresh:<stage>" (an AIA case of its own at that stage), "consulting" (an AIA case under
+# public consultation), "review", "ffp", "treaty".
 Needs = str
 
 
@@ -118,6 +120,12 @@ RISK_ASSESSMENT = {
     "recommendation": "Acceptable with a 200 m isolation distance.",
 }
 DECISION = {"result": "prohibition", "reasons": "Gene flow cannot be excluded."}
+# CP Art 23(2): a public consultation, open for a month from about today.
+CONSULTATION = {
+    "ends_on": (date.today() + timedelta(days=30)).isoformat(),
+    "subject": "Confined field trial of maize MON 810",
+}
+COMMENT = {"name": "Nagy Éva", "comment": "Keep the trial away from organic fields."}
 # CP Art 11: the authority's domestic decision on an LMO for food, feed or processing.
 ANNEX_II: dict[str, Any] = {
     "a_applicant": {"name": "Grain Traders Kft.", "address": "Váci út 1, Budapest"},
@@ -196,6 +204,18 @@ ROWS: tuple[Row, ...] = (
         _command(RISK_ASSESSMENT),
     ),
     Row("POST", "/v1/cases/{case_id}/decision", STAFF_ONLY, "fresh:assessed", _command(DECISION)),
+    # CP Art 23(2): staff open a consultation and read the comments; anyone comments
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/consultation",
+        STAFF_ONLY,
+        "fresh:acknowledged",
+        _command(CONSULTATION),
+    ),
+    Row("GET", "/v1/consultations", PUBLIC),
+    Row("GET", "/v1/consultations/{case_id}", PUBLIC, "consulting"),
+    Row("POST", "/v1/consultations/{case_id}/comments", PUBLIC, "consulting", _command(COMMENT)),
+    Row("GET", "/v1/cases/{case_id}/consultation-comments", STAFF_ONLY, "consulting"),
     Row(
         "POST",
         "/v1/cases/{case_id}/withdrawal",
@@ -342,6 +362,7 @@ class Fixture:
                 ("information-requests", {"items": ["field data"]}),
             ],
             "assessed": [("acknowledgement", {}), ("risk-assessment", RISK_ASSESSMENT)],
+            "consulting": [("acknowledgement", {}), ("consultation", CONSULTATION)],
             "decided": [
                 ("acknowledgement", {}),
                 ("risk-assessment", RISK_ASSESSMENT),
@@ -358,6 +379,16 @@ class Fixture:
             return {}
         if needs.startswith("fresh:"):
             return {"case_id": await self.case_at(needs.removeprefix("fresh:"))}
+        if needs == "consulting" and needs not in self._shared:
+            case_id = self._shared[needs] = await self.case_at("consulting")
+
+            async def listed() -> bool:  # the public reads it once the register has it
+                found = await self.staff.get(f"/v1/consultations/{case_id}")
+                return found.status_code == 200
+
+            await self.eventually(listed)
+        if needs == "consulting":
+            return {"case_id": self._shared[needs]}
         if needs == "review":
             review = await self._ok(
                 await self.owner.post("/v1/reviews", json=self.review_request())

@@ -39,6 +39,7 @@ def record(
     subsequent_imports: str | None = None,
     modified_organisms: list[str] | None = None,
     risk_assessments: list[str] | None = None,
+    public_consultation: str | None = None,
 ) -> BchDecisionInput:
     """Exporter and importer go out only when not claimed confidential (Art 21)."""
     confidential = {c.item for c in notification.confidential}
@@ -73,4 +74,5 @@ def record(
         risk_assessment_summary=ra.summary if ra else None,
         modified_organisms=modified_organisms or [],
         risk_assessments=risk_assessments or [],
+        public_consultation=public_consultation,
     )

@@ -49,6 +49,18 @@ PROCEED_WITHOUT_CONSENT = Period(
     lapses=False,
 )
 
+PUBLIC_CONSULTATION = Period(
+    key="public_consultation",
+    days=0,  # the authority sets the end date when it opens the consultation (Art 23(2))
+    counted_from="opening of the consultation",
+    counted_from_hu="a konzultáció megnyitása",
+    article="CP Art 23(2)",
+    label="Public consultation closes",
+    label_hu="A nyilvános konzultáció lezárul",
+    reminders=False,  # not a deadline of the authority's: the moment comments stop
+    lapses=False,
+)
+
 
 class AiaClocks:
     def __init__(self, ledger: Ledger, received_on: date, state: AiaState) -> None:
@@ -67,7 +79,33 @@ class AiaClocks:
             out.append(Entry(DECISION, decision, met_on=st.decided_on, closed_on=st.withdrawn_on))
         if (proceed := self.proceed()) is not None:
             out.append(Entry(self._proceed_period(), proceed, closed_on=closed_on))
+        if (consultation := self.consultation()) is not None:
+            out.append(Entry(PUBLIC_CONSULTATION, consultation, closed_on=closed_on))
         return out
+
+    def consultation(self) -> clock.Deadline | None:
+        """Art 23(2): the public consultation ends on the date the authority set, counted as
+        stated (no counting rule moves a date the public was given)."""
+        c = self._st.consultation
+        if c is None:
+            return None
+        days = (c.ends_on - c.opened_on).days
+        counted = self._ledger.compute(
+            dataclasses.replace(PUBLIC_CONSULTATION, days=days), c.opened_on
+        )
+        return counted.model_copy(
+            update={
+                "due": c.ends_on,
+                "base_due": c.ends_on,
+                "rolled_forward_from": None,
+                "explanation": f"The public consultation opened on {c.opened_on} receives "
+                f"comments until the end of {c.ends_on}, the date the authority set (Art 23(2)): "
+                f"{days} days",
+                "explanation_hu": f"A {c.opened_on} napján megnyitott nyilvános konzultáció "
+                f"{c.ends_on} végéig fogad észrevételeket, a hatóság által megadott időpontig "
+                f"(23. cikk (2) bekezdés): {days} nap",
+            }
+        )
 
     @property
     def route_b(self) -> bool:

@@ -374,6 +374,36 @@ class Decide(Command):
     bch_risk_assessments: list[BchReference] = Field(
         default_factory=list, description="risk assessment records on the BCH (GUID@revision)"
     )
+    consultation_results: Text | None = Field(
+        default=None,
+        description="Art 23(2): the results of the public consultation and how they were taken "
+        "into account; required when the public was consulted, public like the decision",
+    )
+
+
+class OpenConsultation(Command):
+    """Art 23(2): consult the public on the decision, for comments until ``ends_on``."""
+
+    ends_on: date = Field(
+        description="the last day on which the public may comment (until the end of that day "
+        "in the authority's time zone); no later than the decision deadline"
+    )
+    subject: Text = Field(
+        description="what the public is consulted on, shown to the public as written: never an "
+        "item claimed confidential (Art 21, 23(2))"
+    )
+
+
+class ConsultationView(BaseModel):
+    """A public consultation (Art 23(2)) of the case: comments are received through the public
+    API until the end of ``ends_on``; their results are stated with the decision."""
+
+    opened_on: date
+    ends_on: date
+    subject: str
+    closed_on: date | None = Field(
+        default=None, description="when the window ended (its end date, or the case closed)"
+    )
 
 
 class Withdraw(Command):
@@ -425,6 +455,7 @@ class AiaState(BaseModel):
     decided_on: date | None = None
     withdrawn_on: date | None = None
     may_proceed_reached: bool = False
+    consultation: ConsultationView | None = None  # Art 23(2)
 
     def open_request(self) -> InformationRequestView | None:
         return next((r for r in self.information_requests if r.received_on is None), None)

@@ -17,7 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import clock
     from workflows.aia import bch
-    from workflows.aia.clocks import AiaClocks
+    from workflows.aia.clocks import PUBLIC_CONSULTATION, AiaClocks
     from workflows.aia.models import (
         ANNEX_I_DESCRIPTIONS,
         CLOSED_STAGES,
@@ -28,9 +28,11 @@ with workflow.unsafe.imports_passed_through():
         AiaStart,
         AiaState,
         AnnexIItem,
+        ConsultationView,
         Decide,
         Extend,
         InformationRequestView,
+        OpenConsultation,
         RecordInformationReceived,
         RequestInformation,
         RiskAssessment,
@@ -283,6 +285,54 @@ class AdvanceInformedAgreement:
     def _record_risk_assessment_allowed(self, cmd: RiskAssessment) -> None:
         self._require_open("record a risk assessment")
 
+    # ---- Art 23(2): public consultation
+
+    @workflow.update
+    async def open_consultation(self, cmd: OpenConsultation) -> CommandResult:
+        today = self.case.today()
+        self._st.consultation = ConsultationView(
+            opened_on=today, ends_on=cmd.ends_on, subject=cmd.subject
+        )
+        self.case.record(
+            "consultation_opened",
+            cmd.actor,
+            f"Public consultation opened on {today} (Art 23(2)): comments until the end of "
+            f"{cmd.ends_on}; subject: {cmd.subject}",
+            cmd.model_dump(mode="json"),
+        )
+        return self._result(f"Public consultation open until {cmd.ends_on}")
+
+    @open_consultation.validator
+    def _open_consultation_allowed(self, cmd: OpenConsultation) -> None:
+        self._require_open("open a public consultation")
+        if (c := self._st.consultation) is not None:
+            raise refuse(
+                f"a public consultation was already opened on {c.opened_on} (until {c.ends_on})"
+            )
+        today = self.case.today()
+        if cmd.ends_on <= today:
+            raise invalid(f"ends_on {cmd.ends_on} must be after today ({today})")
+        limit = self._clocks.decision() or self._clocks.proceed()
+        if limit is not None and limit.due is not None and cmd.ends_on > limit.due:
+            what = (
+                "decision deadline" if self._clocks.decision() else "day the movement may proceed"
+            )
+            raise invalid(
+                f"ends_on {cmd.ends_on} is after the {what} ({limit.due}): the decision must "
+                "take the consultation's results into account (Art 23(2)), so it has to close "
+                "by then"
+                + (
+                    " (or extend the decision period first, Art 10(3)(d))"
+                    if self._clocks.decision()
+                    else ""
+                )
+            )
+        if limit is not None and limit.due is None:
+            raise refuse(
+                "the decision clock is stopped while information is awaited (Art 10(3)(c)): "
+                "the latest possible end date is not known until it runs again"
+            )
+
     # ---- Art 10(3)(a)-(b), 10(4), 10(6): the decision
 
     @workflow.update
@@ -301,6 +351,11 @@ class AdvanceInformedAgreement:
                 "; taken despite lack of scientific certainty (Art 10(6))"
                 if cmd.lack_of_scientific_certainty
                 else ""
+            )
+            + (
+                f"; results of the public consultation (Art 23(2)): {cmd.consultation_results}"
+                if cmd.consultation_results
+                else ""
             ),
             cmd.model_dump(mode="json"),
         )
@@ -315,6 +370,10 @@ class AdvanceInformedAgreement:
             subsequent_imports=cmd.subsequent_imports,
             lack_of_scientific_certainty=cmd.lack_of_scientific_certainty,
             risk_assessment_summary=ra.summary if ra else None,
+            consultation=(
+                self._st.consultation.model_dump(mode="json") if self._st.consultation else None
+            ),
+            consultation_results=cmd.consultation_results,
         )
         self._bch(
             "decision",
@@ -325,6 +384,7 @@ class AdvanceInformedAgreement:
             subsequent_imports=cmd.subsequent_imports,
             modified_organisms=list(cmd.bch_modified_organisms),
             risk_assessments=list(cmd.bch_risk_assessments),
+            public_consultation=self._consultation_words(cmd),
         )
         return self._result(f"Decision recorded: {bch.RESULT_WORDS[cmd.result]}")
 
@@ -349,6 +409,18 @@ class AdvanceInformedAgreement:
                 "reasons are required: except where consent is unconditional, a decision sets "
                 "out the reasons on which it is based (Art 10(4))"
             )
+        if (c := self._st.consultation) is not None and c.closed_on is None:
+            raise refuse(
+                f"the public consultation runs until the end of {c.ends_on} (Art 23(2)); decide "
+                "once it has closed, stating its results"
+            )
+        if c is not None and not cmd.consultation_results:
+            raise invalid(
+                f"the public was consulted from {c.opened_on} to {c.ends_on}: state the results "
+                "of the consultation in consultation_results (Art 23(2))"
+            )
+        if c is None and cmd.consultation_results:
+            raise invalid("no public consultation was held: consultation_results must be empty")
         if cmd.result != "prohibition" and not (
             cmd.subsequent_imports and cmd.subsequent_imports.strip()
         ):
@@ -365,6 +437,8 @@ class AdvanceInformedAgreement:
         if (open_request := self._st.open_request()) is not None:
             open_request.received_on = today
         self._st.withdrawn_on = today
+        if (c := self._st.consultation) is not None and c.closed_on is None:
+            c.closed_on = today  # no decision will follow: the consultation ends with the case
         self.case.record(
             "withdrawn",
             cmd.actor,
@@ -402,8 +476,11 @@ class AdvanceInformedAgreement:
 
     def on_arrival(self, arrival: Arrival) -> None:
         """Art 10(2)(b): the days notified in the acknowledgement have passed without a
-        decision; the movement may proceed."""
+        decision; the movement may proceed. Art 23(2): the public consultation has closed."""
         v = arrival.view
+        if v.key == PUBLIC_CONSULTATION.key:
+            self._consultation_closed()
+            return
         self._st.may_proceed_reached = True
         proceed_from = iso(v.due + timedelta(days=1)) if v.due else None
         self.case.record(
@@ -414,6 +491,27 @@ class AdvanceInformedAgreement:
             {"proceed_from": proceed_from},
         )
         self._letter("may-proceed", "aia_may_proceed", proceed_from=proceed_from)
+
+    def _consultation_closed(self) -> None:
+        c = self._st.consultation
+        assert c is not None
+        c.closed_on = c.ends_on
+        self.case.record(
+            "consultation_closed",
+            "system",
+            f"The public consultation closed at the end of {c.ends_on} (Art 23(2)); its "
+            "results are to be stated with the decision",
+            {"opened_on": c.opened_on.isoformat(), "ends_on": c.ends_on.isoformat()},
+        )
+
+    def _consultation_words(self, cmd: Decide) -> str | None:
+        c = self._st.consultation
+        if c is None or not cmd.consultation_results:
+            return None
+        return (
+            f"The public was consulted from {c.opened_on} to {c.ends_on} on: {c.subject}. "
+            f"Results: {cmd.consultation_results}"
+        )
 
     def current_view(self) -> CaseView[AiaDetails]:
         st, stage = self._st, self._st.stage
