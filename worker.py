@@ -1,7 +1,10 @@
 """The worker: runs every procedure's workflows and the activities that reach the outside world.
 
 `python -m worker` connects to Temporal and PostgreSQL per settings and polls the task queue until
-SIGINT/SIGTERM, then finishes in-flight activities (graceful shutdown) and exits.
+SIGINT/SIGTERM, then stops polling, lets in-flight activities finish for
+``BIOSAFETY_WORKER_GRACEFUL_SHUTDOWN_SECONDS`` (those still running are cancelled and retried by
+another worker) and exits. Workers are stateless: run as many as the load needs. With
+``BIOSAFETY_WORKER_METRICS_BIND_ADDRESS`` set, the Temporal SDK runtime serves Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -20,15 +23,21 @@ from temporalio.worker import Worker
 from activities.bch import BchActivities
 from activities.email import EmailActivities
 from activities.register import LmoActivities, RegisterActivities
+from activities.simplified import SimplifiedActivities
 from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
 from infra.settings import Settings, get_settings
-from infra.temporal import connect
+from infra.temporal import connect, metrics_runtime
 from workflows.aia import AdvanceInformedAgreement
 from workflows.bch_publication import BchPublicationWorkflow
+from workflows.confidentiality import ConfidentialInformation
+from workflows.emergency import Emergency
 from workflows.ffp import FoodFeedProcessing
+from workflows.illegal import IllegalTransboundaryMovement
+from workflows.response import ResponseMeasures
 from workflows.review import ReviewOfDecision
 from workflows.sandbox import workflow_runner
+from workflows.simplified.workflow import SimplifiedProcedure
 from workflows.treaty import TreatyStatus
 
 WORKFLOWS: Sequence[type] = [
@@ -37,6 +46,11 @@ WORKFLOWS: Sequence[type] = [
     BchPublicationWorkflow,
     TreatyStatus,
     FoodFeedProcessing,
+    IllegalTransboundaryMovement,
+    SimplifiedProcedure,
+    ConfidentialInformation,
+    Emergency,
+    ResponseMeasures,
 ]
 
 log = structlog.get_logger("worker")
@@ -47,7 +61,16 @@ def activities(settings: Settings, pool: asyncpg.Pool) -> list[Any]:
     email = EmailActivities(settings, pool)
     bch = BchActivities(settings, pool)
     lmo = LmoActivities(pool)
-    return [register.sync_register, lmo.notifiers_of_lmo, email.send_email, bch.publish_decision]
+    simplified = SimplifiedActivities(pool)
+    return [
+        register.sync_register,
+        lmo.notifiers_of_lmo,
+        lmo.registered_case,
+        email.send_email,
+        bch.publish_decision,
+        simplified.sync_specification,
+        simplified.publication_status,
+    ]
 
 
 def build_worker(
@@ -60,7 +83,10 @@ def build_worker(
         activities=activities(settings, pool),
         interceptors=[CaseLoggingInterceptor()],
         workflow_runner=workflow_runner(),
-        graceful_shutdown_timeout=timedelta(seconds=15),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 
@@ -77,14 +103,20 @@ async def main() -> None:
     configure_logging(settings)
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for the dev stack)")
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings))
     pool = await db.create_pool(settings.database_url)
     worker = build_worker(client, settings, pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    log.info(
+        "worker started",
+        task_queue=settings.task_queue,
+        temporal=settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        metrics=settings.worker_metrics_bind_address,
+    )
     async with worker:
         await stop.wait()
         log.info("worker stopping: finishing in-flight activities")

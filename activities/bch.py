@@ -67,7 +67,7 @@ _log = structlog.get_logger(__name__)
 def own_errors(req: BchDecisionInput, settings: Settings) -> list[dict[str, Any]]:
     """Our own schema's findings on the decision and on its parties' contact records."""
     errors = schema_errors(build_decision_record(req, settings))
-    for role, parties in (("exporters", req.exporters), ("importers", req.importers)):
+    for role, parties in req.parties():
         for i, party in enumerate(parties):
             contact = build_contact(party, settings.bch_realm, req.language)
             if contact is not None:

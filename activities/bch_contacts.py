@@ -58,7 +58,7 @@ class BchContacts:
         ``BchContactPending``."""
         realm = self._client.settings.bch_realm
         documents: dict[str, tuple[str, dict[str, Any]]] = {}
-        for role, parties in (("exporters", req.exporters), ("importers", req.importers)):
+        for role, parties in req.parties():
             for i, party in enumerate(parties):
                 document = build_contact(party, realm, req.language)
                 if document is not None:

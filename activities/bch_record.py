@@ -43,13 +43,35 @@ BCH_TERMS: dict[str, dict[str, str]] = {
         # The simplified procedure (Art 13, DEC_8_3): one of the form's "other" subjects, so a
         # record of its own; the Art 13 flags are shown (and kept) only for this subject.
         "simplified_procedure": "8979219B-330B-424F-A52C-209D4B4B65C0",
+        # A communication on an unintentional transboundary movement (the form's DEC_8_6, one of
+        # its "communication" subjects; it shows the Art 17 fields for it)
+        "unintentional_movement": "83C0DBFB-AD5C-4B88-8ECE-5365991F2956",
+        # A communication on a case of illegal transboundary movement (Art 25(3)): the form's
+        # DEC_8_7, the other "communication" subject that takes a transboundary movement type.
+        # The documentation names neither subject; `make bch-check` prints bch-dev's labels.
+        "illegal_movement": "3FF9FEB3-20FA-4287-B562-46635A1154A3",
+        # "Decision on LMOs for direct use as food or feed, or for processing (Article 11)", with
+        # the form's two narrower subjects: a decision on the import of the LMO (Art 11(6)), or
+        # on its domestic use (Art 11(1)).
+        "direct_use": "BE64016A-C3BD-4C61-9620-C3FEF96B2A24",
+        "direct_use_import": "0D0BEEF4-54E4-44C1-ABB2-B89DC145E0B3",
+        "direct_use_domestic": "C15E5CD8-B6F9-41AE-A09C-7EF5F73B0507",
     },
+    # The uses of an Art 11 decision (the form's "uses"); only "food" is named in the
+    # documentation (termId 5405): feed and processing are said in the record's text.
+    "DecisionLMOFFPSubject": {"food": "91BEAF12-ABE1-4294-AD3B-507935894C78"},
     "DecisionResults": {
         "approval": "3B9ECE67-B35C-40FF-8C06-4EA5FF762899",
         "approval_with_conditions": "3EFF4792-A896-4DC7-9945-04FE9C8B5B4F",
         "prohibition": "6DD1B161-4CDB-4900-BD31-DBB97E86B2AE",
         "information_request": "8D91ACEE-C6B3-4204-8FE6-00AE424013FF",
         "extension": "19F9F13E-195E-45B5-88DD-058A07E0D6F6",
+    },
+    "TransboundaryMovementTypes": {
+        # "Unintentional transboundary movement (Article 17.1)", termId 7217 in the documentation
+        "unintentional": "22B915C4-193E-4087-89ED-D104EEEC4330",
+        # "Illegal transboundary movement (Article 25.3)" (the BCH form's term)
+        "illegal": "A9A800DC-F313-4F79-B3E4-768E41088D11",
     },
 }
 INTENTIONAL_INTRODUCTION = BCH_TERMS["DecisionTypes"]["intentional_introduction"]
@@ -94,13 +116,28 @@ class BchLink(BaseModel):
     language: str | None = None  # of the linked document, if it is in one language
 
 
+class BchMovement(BaseModel):
+    """Art 17 (unintentional movement): the record is a communication with the 17(3) items in
+    the record's own fields, and the point of contact (17(3)(e)) as a ``contact`` record."""
+
+    type: Literal["unintentional"] = "unintentional"
+    release_information: str
+    estimated_quantities: str  # 17(3)(a)
+    release_circumstance: str  # 17(3)(b)
+    release_date: date  # 17(3)(b)
+    lmo_use_information: str  # 17(3)(b)
+    adverse_effect_information: str  # 17(3)(c)
+    other_information: str | None = None  # 17(3)(d)
+    points_of_contact: list[BchParty] = []  # 17(3)(e)
+
+
 class BchDecisionInput(BaseModel):
     message_key: str  # e.g. f"{workflow_id}:bch:decision"
     case_id: str
     government: str  # ISO code of the Party of import, e.g. "HU"
     title: str
     decision_date: date
-    decision_result: Result
+    decision_result: Result | None = None  # none for a communication (``movement``)
     conditions: list[str] = []
     reasons: str | None = None
     extension_period_days: int | None = None
@@ -132,6 +169,22 @@ class BchDecisionInput(BaseModel):
     amendment_details: str | None = None
     # Art 23(2): the public consultation and its results, made public with the decision.
     public_consultation: str | None = None
+    # Art 17: a communication on an unintentional transboundary movement.
+    movement: BchMovement | None = None
+    # Art 25(3): information on a case of illegal transboundary movement; set, the record is that
+    # communication (no decision result) and this text its otherTransboundryInformation.
+    illegal_movement: str | None = None
+    # Art 11: a decision on an LMO for direct use as food or feed, or for processing: on its
+    # domestic use (11(1)) or on its import (11(6)), for these uses.
+    direct_use: Literal["domestic_use", "import"] | None = None
+    direct_uses: list[str] = []
+
+    def parties(self) -> list[tuple[str, list[BchParty]]]:
+        """Everyone the record references as a ``contact`` record, by the field that holds them."""
+        contacts = self.movement.points_of_contact if self.movement else []
+        return [("exporters", self.exporters), ("importers", self.importers)] + (
+            [("pointOfContact", contacts)] if contacts else []
+        )
 
 
 class BchPublication(BaseModel):
@@ -253,11 +306,17 @@ def build_decision_record(
         "expires": False,
     }
     info = [_lmo_line(req)]
-    if is_art13(req):
+    if req.movement is not None:
+        _movement(record, req.movement, lang)
+    elif req.illegal_movement is not None:
+        _illegal_movement(record, req.illegal_movement, lang)
+    elif is_art13(req):
         _simplified_procedure(record, req, settings, info)
+    elif req.direct_use is not None:
+        _direct_use(record, req)
     else:
         _intentional_introduction(record, req, settings)
-    for role, parties in (("exporters", req.exporters), ("importers", req.importers)):
+    for role, parties in req.parties():
         refs, unlinked = _party_references(parties, settings.bch_realm, contacts)
         if refs:
             record[role] = _references(refs)
@@ -291,12 +350,35 @@ def build_decision_record(
     return record
 
 
+def _direct_use(record: dict[str, Any], req: BchDecisionInput) -> None:
+    """An Art 11 decision: the direct-use subject with its narrower one (the import, 11(6), or the
+    domestic use, 11(1)), the uses the thesaurus names, and the decision's result and reasons."""
+    lang, result = req.language, req.decision_result
+    assert result is not None, "an Art 11 decision states its result"
+    types = BCH_TERMS["DecisionTypes"]
+    narrower = "direct_use_import" if req.direct_use == "import" else "direct_use_domestic"
+    record["decisionTypes"] = [{"identifier": types["direct_use"]}, {"identifier": types[narrower]}]
+    uses = BCH_TERMS["DecisionLMOFFPSubject"]
+    if named := [{"identifier": uses[u]} for u in req.direct_uses if u in uses]:
+        record["uses"] = named
+    record |= {
+        "takenInAccordanceWithA116": req.direct_use == "import",
+        "decisionResult": {"identifier": BCH_TERMS["DecisionResults"][result]},
+        "communicationDate": req.communication_date.isoformat(),
+    }
+    if result == "approval_with_conditions" and req.conditions:
+        record["conditions"] = {lang: html_paragraphs(_numbered(req.conditions))}
+    if req.reasons:
+        record["reasons"] = {lang: html_paragraphs([req.reasons])}
+
+
 def _intentional_introduction(
     record: dict[str, Any], req: BchDecisionInput, settings: Settings
 ) -> None:
     """An AIA decision (Art 10) or a communication under it: triggered by a request for a
     transboundary movement, so the form adds the narrower subject and the Art 9/10 dates."""
     lang, result = req.language, req.decision_result
+    assert result is not None, "a decision on an intentional introduction states its result"
     record["decisionTypes"] = [
         {"identifier": INTENTIONAL_INTRODUCTION},
         {"identifier": settings.bch_transboundary_subject},
@@ -338,11 +420,43 @@ def _simplified_procedure(
         "appliesToSubsequentImports": req.applies_to_subsequent_imports_art13,
     }
     record.update({name: flag for name, flag in flags.items() if flag is not None})
-    info.append(f"Decision: {req.decision_result.replace('_', ' ')}")
+    if req.decision_result is not None:
+        info.append(f"Decision: {req.decision_result.replace('_', ' ')}")
     if req.conditions:
         info.append("Conditions:\n" + "\n".join(_numbered(req.conditions)))
     if req.reasons:
         info.append("Reasons: " + req.reasons)
+
+
+def _movement(record: dict[str, Any], m: BchMovement, lang: str) -> None:
+    """Art 17(1) and (3): a communication on an unintentional transboundary movement, the
+    record's one subject; the form clears the decision result for it."""
+    record["decisionTypes"] = [{"identifier": BCH_TERMS["DecisionTypes"]["unintentional_movement"]}]
+    record["transboundaryMovementType"] = {
+        "identifier": BCH_TERMS["TransboundaryMovementTypes"][m.type]
+    }
+    record |= {
+        "releaseInformation": {lang: html_paragraphs([m.release_information])},
+        "estimatedQuantities": {lang: html_paragraphs([m.estimated_quantities])},
+        "releaseCircumstance": {lang: html_paragraphs([m.release_circumstance])},
+        "releaseDate": m.release_date.isoformat(),
+        "lmoUseInformation": {lang: html_paragraphs([m.lmo_use_information])},
+        "adverseEffectInformation": {lang: html_paragraphs([m.adverse_effect_information])},
+    }
+    if m.other_information:
+        record["otherTransboundryInformation"] = {lang: html_paragraphs([m.other_information])}
+
+
+def _illegal_movement(record: dict[str, Any], text: str, lang: str) -> None:
+    """Art 25(3): a communication on a case of illegal transboundary movement, the record's one
+    subject. The BCH form clears the release fields (releaseInformation, estimatedQuantities,
+    ...) for any movement type but an unintentional one, so the facts of the case go into
+    otherTransboundryInformation (the schema's spelling), which it keeps."""
+    record["decisionTypes"] = [{"identifier": BCH_TERMS["DecisionTypes"]["illegal_movement"]}]
+    record["transboundaryMovementType"] = {
+        "identifier": BCH_TERMS["TransboundaryMovementTypes"]["illegal"]
+    }
+    record["otherTransboundryInformation"] = {lang: html_paragraphs([text])}
 
 
 def _numbered(items: list[str]) -> list[str]:
@@ -382,7 +496,7 @@ def unlinked_parties(req: BchDecisionInput) -> list[str]:
     return [
         f"{'Exporter' if role == 'exporters' else 'Importer'} {p.name!r} is named in the "
         "record's text only: the BCH needs an e-mail address to create its contact record"
-        for role, parties in (("exporters", req.exporters), ("importers", req.importers))
+        for role, parties in req.parties()
         for p in parties
         if not party_emails(p)
     ]

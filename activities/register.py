@@ -129,6 +129,19 @@ ORDER BY lower(notifier_email), received_on DESC, case_id
 """
 
 
+class CaseLookup(BaseModel):
+    case_id: str
+
+
+class RegisteredCase(BaseModel):
+    case_id: str
+    found: bool
+    procedure: str | None = None
+    stage: str | None = None
+    closed: bool = False
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
 class LmoActivities:
     """What the register knows across cases, for procedures that reach beyond one case."""
 
@@ -151,6 +164,25 @@ class LmoActivities:
                 )
                 for r in rows
             ]
+        )
+
+    @activity.defn(name="registered_case")
+    async def registered_case(self, req: CaseLookup) -> RegisteredCase:
+        """What the register holds of another case (SP Art 3(4): the Party's treaty status;
+        the case a response-measure case is linked to); ``found`` false when it has none."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT procedure, stage, closed, state FROM cases WHERE case_id = $1", req.case_id
+            )
+        if row is None:
+            return RegisteredCase(case_id=req.case_id, found=False)
+        return RegisteredCase(
+            case_id=req.case_id,
+            found=True,
+            procedure=row["procedure"],
+            stage=row["stage"],
+            closed=row["closed"],
+            details=dict((row["state"] or {}).get("details") or {}),
         )
 
 

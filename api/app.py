@@ -9,6 +9,7 @@ at ``/docs`` and ``/openapi.json``.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -21,17 +22,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from api import problems, procedures
+from api import problems, procedures, simplified, site
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, load_access, log_access
 from api.deps import ClientDep, Clock, PoolDep, system_clock
-from api.routers import cases, consultations, public, publications
+from api.routers import case_pictures, cases, consultations, documents, public, publications
 from api.routers import procedures as procedure_routes
 from infra import db
+from infra.documents import store_from
 from infra.logging import configure_logging
+from infra.metrics import METRICS_PATH, ApiMetrics, MetricsMiddleware
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 
 log = structlog.get_logger("api")
+
+# The one route whose body may exceed the JSON limit: a document upload.
+DOCUMENT_UPLOAD = re.compile(r"/v1/cases/[^/]+/documents")
 
 DESCRIPTION = """
 The statutory procedures of the **Cartagena Protocol on Biosafety**, run by a national competent
@@ -164,12 +170,24 @@ def create_app(
     app.state.pool = pool
     app.state.clock = clock or system_clock
     app.state.access = access
-    problems.install(app)
+    # Document uploads may be larger than any JSON body (api/routers/documents.py).
+    problems.install(
+        app, large_bodies=[(DOCUMENT_UPLOAD, settings.documents_max_bytes + 64 * 1024)]
+    )
+    app.state.document_store = store_from(settings)
+    # This replica's Prometheus metrics at /metrics, outside the OpenAPI contract (infra/metrics.py)
+    metrics = app.state.metrics = ApiMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_route(METRICS_PATH, metrics.endpoint, include_in_schema=False)
     app.include_router(procedure_routes.router)
     app.include_router(cases.router)
+    app.include_router(case_pictures.router)
     app.include_router(publications.router)
     app.include_router(public.router)
     app.include_router(consultations.router)
+    app.include_router(documents.router)
+    app.include_router(site.router)  # the public web pages (HTML, not in OpenAPI)
+    app.include_router(simplified.router)
 
     @app.get(
         "/healthz",
@@ -254,6 +272,7 @@ def create_app(
             schema = FastAPI.openapi(app)
             schema = problems.problem_media_types(schema)
             schema = _notified_to_us(schema, settings.authority_party)
+            schema = _moved_from_another_party(schema, settings.authority_party)
             schema = _discriminators_required(schema)
             app.openapi_schema = _actor_is_the_principal(schema)
         return app.openapi_schema
@@ -291,6 +310,17 @@ def _notified_to_us(schema: dict[str, Any], party: str) -> dict[str, Any]:
             f"the Party of import: this authority's, {party} (Art 8 notifications go to the "
             "Party of import)"
         )
+    return schema
+
+
+def _moved_from_another_party(schema: dict[str, Any], party: str) -> dict[str, Any]:
+    """An illegal transboundary movement (CP Art 25) comes from another Party than this
+    authority's (api/procedures/illegal.py refuses its own as the Party of origin)."""
+    origin = schema.get("components", {}).get("schemas", {}).get("PartyOfOrigin", {})
+    code = origin.get("properties", {}).get("party")
+    if code is not None:
+        code["not"] = {"enum": [party]}
+        code["description"] = f"the Party of origin: another Party than this authority's, {party}"
     return schema
 
 

@@ -26,10 +26,12 @@ from api.errors import (
     ReferenceConflict,
 )
 from api.procedures import ProcedureSpec
+from api.procedures.confidentiality import claims_of, confidentiality_case_id
 from infra.settings import Settings
 from workflows import clock
 from workflows.aia.models import AiaStart, Notification
 from workflows.bch_publication import BchCorrection, BchPublicationWorkflow, PublicationView
+from workflows.confidentiality.models import NotificationWithdrawn
 from workflows.errors import INVALID, REFUSED
 from workflows.kernel.deadlines import as_of
 from workflows.models import CaseView, Command, CommandResult, Procedure
@@ -56,6 +58,8 @@ async def open_case(
         # Closed, and perhaps gone from Temporal: never start a second case under its id.
         _same_or_conflict(spec, archived, opening.fingerprint, opening.received_on, body)
         return archived, False
+    if pool is not None and spec.complete is not None:
+        opening = await spec.complete(pool, opening, body)
     created = True
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
@@ -73,7 +77,24 @@ async def open_case(
     case = await handle.query("view", result_type=spec.view_model)
     if not created:
         _same_or_conflict(spec, case, opening.fingerprint, opening.received_on, body)
+    if spec is procedures.AIA:
+        await _open_claims(client, settings, case, body, now, pool)
     return case, created
+
+
+async def _open_claims(
+    client: Client,
+    settings: Settings,
+    case: CaseView[Any],
+    notification: Notification,
+    now: datetime,
+    pool: asyncpg.Pool | None,
+) -> None:
+    """Art 21(1): the claims an accepted notification carries open their confidentiality
+    case (again on a resubmission, which finds it opened: a lost start is made good)."""
+    claims = claims_of(case.case_id, case.received_on, notification)
+    if claims is not None:
+        await open_case(client, settings, procedures.CONFIDENTIALITY, claims, now, pool)
 
 
 async def submit_notification(
@@ -190,10 +211,13 @@ async def run_command(
             f"case {case.case_id} is a case of the {spec.procedure.value} procedure, which has "
             f"no such command ('{name}' of the {(procedure or spec.procedure).value} procedure)"
         )
+    declared = spec.command(name)
+    if pool is not None and declared is not None and declared.check is not None:
+        await declared.check(pool, case_id, command)
     if idempotency_key is not None and pool is not None:
         await _bind_key(pool, case_id, idempotency_key, name, command)
         try:
-            return await _update(client, case_id, name, command, idempotency_key, pool)
+            result = await _update(client, case_id, name, command, idempotency_key, pool)
         except CaseNotFound:
             async with pool.acquire() as conn:  # a key for no case binds nothing
                 await conn.execute(
@@ -202,7 +226,29 @@ async def run_command(
                     idempotency_key,
                 )
             raise
-    return await _update(client, case_id, name, command, idempotency_key, pool)
+    else:
+        result = await _update(client, case_id, name, command, idempotency_key, pool)
+    if spec is procedures.AIA and name == "withdraw":
+        await _claims_survive_withdrawal(client, case_id, pool)
+    return result
+
+
+async def _claims_survive_withdrawal(
+    client: Client, case_id: str, pool: asyncpg.Pool | None
+) -> None:
+    """Art 21(5): the withdrawn notification's claims stay confidential; its confidentiality
+    case, if it has one still open, is told (once: the Update id is fixed)."""
+    try:
+        await _update(
+            client,
+            confidentiality_case_id(case_id),
+            "notification_withdrawn",
+            NotificationWithdrawn(actor="system"),
+            "aia-withdrawal",
+            pool,
+        )
+    except (CaseNotFound, CommandRefused):
+        pass  # no claims were made, or every claim is settled already
 
 
 async def _update(

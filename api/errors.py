@@ -71,3 +71,18 @@ class Unauthorized(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status, title, type_slug = 503, "Service unavailable", "service-unavailable"
+
+
+class DocumentNotFound(ProblemError):
+    status, title, type_slug = 404, "Document not found", "document-not-found"
+
+
+class DocumentTooLarge(ProblemError):
+    status, title, type_slug = 413, "Document too large", "document-too-large"
+
+
+class UnsupportedDocumentType(ProblemError):
+    """A document's media type is not one the authority accepts, or its content is not what its
+    media type says (a PDF that does not start like one)."""
+
+    status, title, type_slug = 415, "Document type not accepted", "unsupported-document-type"

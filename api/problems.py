@@ -11,6 +11,7 @@ with a correlation id in the log). The OpenAPI document says which of them each 
 from __future__ import annotations
 
 import json
+import re
 import traceback
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -247,11 +249,16 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no resource at {request.url.path}; see /docs for the API"
     elif exc.status_code == 413:
+        limit = int(detail.removeprefix("limit:")) if detail.startswith("limit:") else 0
         detail = (
-            f"the request body is larger than the {MAX_BODY_BYTES // 1024} KiB this API accepts"
+            f"the request body is larger than the {(limit or MAX_BODY_BYTES) // 1024} KiB this "
+            "API accepts" + (" here" if limit and limit != MAX_BODY_BYTES else "")
         )
-    elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow")
+        if allowed:
+            headers = {"Allow": allowed}
         detail = f"{request.method} is not allowed on {request.url.path}" + (
             f"; allowed: {allowed}" if allowed else ""
         )
@@ -261,8 +268,20 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         titles.get(exc.status_code, detail),
         detail,
         slugs.get(exc.status_code),
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path has, across the routes that serve it (Starlette names only the
+    first route's, so a path read by GET and written by POST would answer ``Allow: POST``)."""
+    routes = getattr(request.app, "routes", [])
+    methods = {
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    }
+    return ", ".join(sorted(methods))
 
 
 _UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED}
@@ -426,19 +445,35 @@ class UnexpectedErrorMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses request bodies over MAX_BODY_BYTES with a 413 problem: at once when the
     Content-Length says so, or as soon as a streamed body grows past it. (FastAPI's own limit
-    answers the Content-Length case in plain text.)"""
+    answers the Content-Length case in plain text.) ``large`` names the POST routes that take
+    more (document uploads), as path patterns with their limits."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        large: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.large = tuple(large)
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            for pattern, limit in self.large:
+                if pattern.fullmatch(scope.get("path", "")):
+                    return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
+        too_large = StarletteHTTPException(413, detail=f"limit:{limit}")
         length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            response = await _on_http(Request(scope), StarletteHTTPException(413))
+        if length is not None and length.isdigit() and int(length) > limit:
+            response = await _on_http(Request(scope), too_large)
             await response(scope, receive, send)
             return
         received = 0
@@ -448,15 +483,15 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Raised while the route reads the body: the exception handlers answer it.
-                    raise StarletteHTTPException(413)
+                    raise too_large
             return message
 
         await self.app(scope, counting_receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, large_bodies: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
@@ -465,7 +500,7 @@ def install(app: FastAPI) -> None:
     # Each handler decides with database_unavailable() and passes anything else on as a 500.
     for error in (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         app.add_exception_handler(error, _on_database)
-    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, large=large_bodies)
     app.add_middleware(UnexpectedErrorMiddleware)
 
 

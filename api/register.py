@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 import asyncpg
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
@@ -21,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import filtered_query
 from api.cases import started_notification
+from api.procedures.confidentiality import ID_PREFIX as CONFIDENTIALITY_PREFIX
 from workflows import models
 from workflows.aia.models import ANNEX_I_DESCRIPTIONS, AnnexIItem, Notification
 from workflows.models import Organisation, Procedure
@@ -40,16 +48,37 @@ class CaseSummary(models.CaseSummary):
     version: int = Field(description="the workflow state version the register holds")
     created_at: datetime
     updated_at: datetime
+    next_deadline_remaining_days: int | None = Field(
+        default=None,
+        description="days left to the next deadline as of today (0 on its last day); on a "
+        "stopped clock, the days that remain on it; null when overdue",
+    )
 
     @field_validator("confidential_items", mode="before")
     @classmethod
     def _decode_items(cls, v: Any) -> Any:
         return _json(v)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stopped_clock(cls, row: Any) -> Any:
+        # A stopped clock's remaining days do not change while it stands: the state the
+        # workflow last projected holds them.
+        if isinstance(row, dict) and row.get("clock_stopped") and "state" in row:
+            nxt = (_json(row["state"]) or {}).get("next_deadline") or {}
+            if isinstance(nxt, dict) and nxt.get("status") == "stopped":
+                row = row | {"next_deadline_remaining_days": nxt.get("remaining_days")}
+        return row
+
     def as_of(self, today: date) -> CaseSummary:
         if self.overdue and self.next_deadline_on is not None:
             return self.model_copy(
                 update={"days_overdue": max(0, (today - self.next_deadline_on).days)}
+            )
+        if self.next_deadline_on is not None:
+            remaining = (self.next_deadline_on - today).days
+            return self.model_copy(
+                update={"next_deadline_remaining_days": remaining if remaining >= 0 else None}
             )
         return self
 
@@ -134,6 +163,7 @@ class OpenDeadline(BaseModel):
     label: str | None = None
     article: str | None = None
     explanation: str | None = None
+    version: int = Field(default=0, description="the case's state version: the event's SEQUENCE")
 
 
 async def open_deadlines(pool: asyncpg.Pool) -> list[OpenDeadline]:
@@ -141,7 +171,8 @@ async def open_deadlines(pool: asyncpg.Pool) -> list[OpenDeadline]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT case_id, procedure, stage, lmo_name, overdue, days_overdue, "
-            "next_deadline_key, next_deadline_on, state -> 'next_deadline' AS next_deadline "
+            "next_deadline_key, next_deadline_on, state -> 'next_deadline' AS next_deadline, "
+            "version "
             "FROM cases WHERE NOT closed AND next_deadline_on IS NOT NULL "
             "ORDER BY next_deadline_on, case_id"
         )
@@ -161,6 +192,7 @@ async def open_deadlines(pool: asyncpg.Pool) -> list[OpenDeadline]:
                 label=nxt.get("label") if isinstance(nxt, dict) else None,
                 article=nxt.get("article") if isinstance(nxt, dict) else None,
                 explanation=nxt.get("explanation") if isinstance(nxt, dict) else None,
+                version=r["version"],
             )
         )
     return out
@@ -178,6 +210,9 @@ async def notifier_email_of(pool: asyncpg.Pool, client: Client, case_id: str) ->
         )
     if email is not None:
         return email
+    if case_id.startswith(CONFIDENTIALITY_PREFIX):
+        # Not yet projected: the claims of a notification (CP Art 21) are its notifier's.
+        return await notifier_email_of(pool, client, case_id.removeprefix(CONFIDENTIALITY_PREFIX))
     notification = await started_notification(client, case_id)
     return notification.notifier.email if notification is not None else None
 
@@ -449,13 +484,27 @@ async def public_entries(
     stage: str | None = None,
     party_of_import: str | None = None,
     lmo_id: str | None = None,
+    lmo_key: str | None = None,
+    party: str | None = None,
+    received_from: date | None = None,
+    received_to: date | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[RegisterEntry]:
-    """The register's cases, newest receipt first."""
+    """The register's cases, newest receipt first. ``lmo_key``: the LMO's identifier in upper
+    case with its slashed zeros written as zeros (as people type it); ``party``: the Party of
+    export or of import."""
     sql, args = filtered_query(
         SELECT_PUBLIC,
-        [("stage =", stage), ("party_of_import =", party_of_import), ("lmo_id =", lmo_id)],
+        [
+            ("stage =", stage),
+            ("party_of_import =", party_of_import),
+            ("lmo_id =", lmo_id),
+            ("translate(upper(lmo_id), 'Ø', '0') =", lmo_key),
+            ("ARRAY[party_of_export, party_of_import] @>", [party] if party else None),
+            ("received_on >=", received_from),
+            ("received_on <=", received_to),
+        ],
         order_by="received_on DESC NULLS LAST, case_id",
         limit=limit,
         offset=offset,

@@ -118,8 +118,14 @@ _TERMS: dict[str, list[tuple[str, str, int | None, tuple[str, ...], tuple[str, .
         *(
             (t, f"{UNNAMED} communication (the form's {code})", None, (), ())
             for t, code in (
-                ("83C0DBFB-AD5C-4B88-8ECE-5365991F2956", "DEC_8_6, unintentional movement"),
-                ("3FF9FEB3-20FA-4287-B562-46635A1154A3", "DEC_8_7, unintentional movement"),
+                (
+                    "83C0DBFB-AD5C-4B88-8ECE-5365991F2956",
+                    "DEC_8_6, unintentional movement: we send it for Art 17(1)",
+                ),
+                (
+                    "3FF9FEB3-20FA-4287-B562-46635A1154A3",
+                    "DEC_8_7, unintentional or illegal movement: we send it for Art 25(3)",
+                ),
                 ("3293477D-466D-40CB-A890-4B139BCE93AC", "DEC_8_8"),
                 ("0C9BBC54-34F1-431A-A579-F018D8E5CEAD", "DEC_8_9"),
                 ("8E26ACCB-3358-4BC3-8389-56AA508991E6", "DEC_8_10"),

@@ -174,6 +174,24 @@ class DevStack:
         self.start_temporal()
         self.start_postgres()
         env = self.child_env()
+        self.start_mail_and_bch(env)
+        py = sys.executable
+
+        worker = self.spawn("worker", [py, "-m", "worker"], env, grace=WORKER_STOP_SECONDS)
+        self.wait_for_worker(worker)
+
+        # infra/serve.py: uvicorn with the slow-client limits and graceful period of the settings
+        api = self.spawn(
+            "api",
+            [py, "-m", "infra.serve"],
+            env,
+            grace=self.settings.api_graceful_shutdown_seconds + API_STOP_MARGIN_SECONDS,
+            ready=lambda: http_status(self.api_url("/livez")) == 200,
+        )
+        self.wait_for_api(api)
+
+    def start_mail_and_bch(self, env: dict[str, str]) -> None:
+        """The SMTP sink and the BCH stand-in, each waited for (tests/infra reuses this)."""
         py = sys.executable
         mail = self.state / "mail"
         smtp_ready = partial(port_open, self.ports.smtp)
@@ -199,19 +217,6 @@ class DevStack:
         )
         wait_until(bch, bch_ready, 30, f"port {self.ports.bch}")
         note(f"BCH stand-in ready on http://127.0.0.1:{self.ports.bch}, state in {bch_state}")
-
-        worker = self.spawn("worker", [py, "-m", "worker"], env, grace=WORKER_STOP_SECONDS)
-        self.wait_for_worker(worker)
-
-        # infra/serve.py: uvicorn with the slow-client limits and graceful period of the settings
-        api = self.spawn(
-            "api",
-            [py, "-m", "infra.serve"],
-            env,
-            grace=self.settings.api_graceful_shutdown_seconds + API_STOP_MARGIN_SECONDS,
-            ready=lambda: http_status(self.api_url("/livez")) == 200,
-        )
-        self.wait_for_api(api)
 
     def api_url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.ports.api}{path}"

@@ -6,6 +6,9 @@ worker starts, or workflows that upsert them fail:
 
     python -m infra.search_attributes --address temporal.internal:7233 --namespace biosafety
 
+The address and namespace default to BIOSAFETY_TEMPORAL_ADDRESS and BIOSAFETY_TEMPORAL_NAMESPACE,
+and the connection uses the same TLS settings (client certificate, CA) as the worker.
+
 Idempotent: attributes already present with the right type are left alone; one present with a
 different type is reported and the command exits non-zero.
 """
@@ -23,6 +26,8 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 
+from infra.settings import get_settings
+from infra.temporal import connect
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
@@ -55,10 +60,16 @@ async def register(client: Client) -> tuple[list[str], list[str]]:
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--address", default="localhost:7233")
-    parser.add_argument("--namespace", default="default")
+    settings = get_settings()
+    parser.add_argument("--address", default=settings.temporal_address)
+    parser.add_argument("--namespace", default=settings.temporal_namespace)
     args = parser.parse_args(argv)
-    client = await Client.connect(args.address, namespace=args.namespace)
+    # TLS, client certificate or API key as the worker connects (BIOSAFETY_TEMPORAL_*)
+    client = await connect(
+        settings.model_copy(
+            update={"temporal_address": args.address, "temporal_namespace": args.namespace}
+        )
+    )
     added, conflicts = await register(client)
     print("added: " + (", ".join(added) or "none (all present)"))
     for line in conflicts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.models import bch_reference
@@ -27,6 +27,10 @@ INTENTIONAL_INTRODUCTION_SUBJECTS = (
 )
 
 
+# SP Art 6(1)(a), 6(1)(b), 6(2): the exemptions domestic law may provide.
+ResponseExemption = Literal["force_majeure", "war_or_civil_unrest", "other"]
+
+
 class BchSettingsError(RuntimeError):
     """The BCH settings cannot work against the real BCH (raised at start-up in production)."""
 
@@ -34,62 +38,267 @@ class BchSettingsError(RuntimeError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BIOSAFETY_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "production", "test"] = "development"
+    environment: Literal["development", "production", "test"] = Field(
+        default="development",
+        description="`production` refuses development defaults (no API tokens, the BCH "
+        "placeholder) and turns JSON logs on",
+    )
     log_json: bool | None = Field(
         default=None, description="JSON logs; default: on in production, off otherwise"
     )
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     # Temporal
-    temporal_address: str = "localhost:7233"
-    temporal_namespace: str = "default"
-    task_queue: str = "biosafety"
+    temporal_address: str = Field(
+        default="localhost:7233",
+        description="Temporal frontend, host:port (Temporal Cloud: "
+        "<namespace>.<account>.tmprl.cloud:7233)",
+    )
+    temporal_namespace: str = Field(
+        default="default", description="Temporal namespace: one per Party when hosting several"
+    )
+    task_queue: str = Field(default="biosafety", description="the workers' task queue")
+    temporal_tls: bool = Field(
+        default=False,
+        description="connect to Temporal over TLS (implied by a client certificate or an API key)",
+    )
+    temporal_tls_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the Temporal frontend's certificate; "
+        "default: the system trust store",
+    )
+    temporal_tls_cert_file: str | None = Field(
+        default=None, description="PEM client certificate for mutual TLS (with _KEY_FILE)"
+    )
+    temporal_tls_key_file: str | None = Field(
+        default=None, description="PEM private key of the client certificate"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        description="name to verify in the frontend's certificate, when it differs from the "
+        "address's host",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal Cloud API key (instead of a client certificate)"
+    )
+    worker_metrics_bind_address: str | None = Field(
+        default=None,
+        description="host:port where the worker's Temporal SDK runtime serves Prometheus "
+        "metrics at /metrics (e.g. 0.0.0.0:9464); unset: none",
+    )
+    worker_graceful_shutdown_seconds: int = Field(
+        default=15,
+        ge=0,
+        description="on SIGTERM, how long the worker lets activities in flight finish before "
+        "cancelling them (they are then retried by another worker)",
+    )
+    # Sizing of one worker (docs/performance.md has the figure each value gives). A case not in
+    # the workflow cache is rebuilt from its whole history (a new sandboxed instance, every event
+    # replayed) whenever it wakes, is read or receives a command.
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description="cases the worker keeps in memory (sticky); size it for the open cases a "
+        "worker serves: each costs memory, each miss a replay of the case's history",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=1, description="workflow tasks the worker runs at once"
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        description="activities (register writes, e-mails, BCH calls) the worker runs at once",
+    )
 
     # PostgreSQL: the case register. Unset → the dev stack starts embedded PostgreSQL.
     database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("DATABASE_URL", "BIOSAFETY_DATABASE_URL")
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BIOSAFETY_DATABASE_URL"),
+        description="PostgreSQL for the case register (postgresql://user:password@host/db); "
+        "unset, `make run` starts the embedded server",
     )
 
     # The authority
     authority_party: str = Field(default="HU", description="ISO 3166-1 code of this Party")
-    authority_name: str = "Competent National Authority (gene technology)"
-    authority_email: str = "authority@example.org"
+    authority_name: str = Field(
+        default="Competent National Authority (gene technology)",
+        description="the authority's name in letters",
+    )
+    authority_email: str = Field(
+        default="authority@example.org", description="the authority's address in letters"
+    )
     officer_email: str = Field(
         default="case-officers@example.org", description="where reminders go"
     )
     escalation_email: str = Field(
         default="head-of-unit@example.org", description="where missed deadlines are escalated"
     )
-    default_language: Literal["en", "hu"] = "en"
+    default_language: Literal["en", "hu"] = Field(
+        default="en", description="the language of the authority's own mail (`en`, `hu`)"
+    )
 
     # Statutory clock (DESIGN.md, "The statutory clock"); snapshotted into each case at start
-    timezone: str = "Europe/Budapest"
-    day_of_event_is_day_one: bool = False
-    roll_forward_to_working_day: bool = False
-    holiday_country: str = "HU"
-    reminder_offsets_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 1])
+    timezone: str = Field(
+        default="Europe/Budapest", description="the authority's time zone for counting days"
+    )
+    day_of_event_is_day_one: bool = Field(
+        default=False, description="count the day of the event as day 1 (default: day 0)"
+    )
+    roll_forward_to_working_day: bool = Field(
+        default=False, description="move a deadline on a closed day to the next working day"
+    )
+    holiday_country: str = Field(
+        default="HU", description="holiday calendar (ISO 3166-1) for the roll-forward"
+    )
+    reminder_offsets_days: list[int] = Field(
+        default_factory=lambda: [30, 14, 7, 1],
+        description="days before each deadline when officers are reminded (JSON list)",
+    )
     # A date of receipt further back than this is refused as implausible (a typo, not a case
     # entered late): every deadline of such a case would have lapsed decades ago.
-    max_receipt_age_days: int = Field(default=3 * 365, ge=1)
+    max_receipt_age_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        description="how far back a date of receipt may lie; older dates are refused",
+    )
+    # Dossier documents (api/documents.py, infra/documents.py): the bytes by content hash on
+    # disk or in an S3-compatible bucket, metadata and confidentiality in PostgreSQL.
+    documents_backend: Literal["disk", "s3"] = Field(
+        default="disk", description="where documents are stored: disk or s3"
+    )
+    documents_dir: str = Field(
+        default=".stack/documents", description="the folder of the disk store"
+    )
+    documents_s3_bucket: str | None = Field(default=None, description="the bucket (s3 backend)")
+    documents_s3_endpoint_url: str | None = Field(
+        default=None, description="an S3-compatible endpoint (MinIO, Ceph, ...); none: AWS S3"
+    )
+    documents_s3_region: str = Field(default="eu-central-1", description="the bucket's region")
+    documents_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="the largest document accepted, in bytes"
+    )
+    documents_media_types: list[str] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "text/plain",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.oasis.opendocument.text",
+        ],
+        description="the media types accepted for documents (JSON list)",
+    )
+    # CP Art 13(1): a specification is made available to the BCH "in advance", with no number
+    # of days in the Protocol; the authority's own period, snapshotted per specification.
+    simplified_publication_days: int = Field(
+        default=15,
+        ge=1,
+        le=365,
+        description="days to have a simplified-procedure specification (and each amendment) "
+        "published on the BCH (Art 13(1))",
+    )
+    # CP Art 17: "as soon as the Party knows" has no number of days in the Protocol, nor has
+    # the consultation of 17(4) an end; both are the authority's own, snapshotted per case.
+    emergency_notification_days: int = Field(
+        default=1,
+        ge=1,
+        le=30,
+        description="days from knowing of a release to notifying the affected States (Art 17(1))",
+    )
+    emergency_follow_up_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="interval of the follow-ups of an open emergency case (Art 17(4))",
+    )
+    # CP Art 21 sets no period for any of its steps: each is domestic (snapshotted per case).
+    confidentiality_justification_days: int = Field(
+        default=30, ge=1, le=365, description="Art 21(1): the notifier's time to justify a claim"
+    )
+    confidentiality_consultation_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Art 21(2): the notifier's time to give its views before a claim is rejected",
+    )
+    confidentiality_review_request_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Art 21(2): the notifier's time to ask for an internal review of a rejection "
+        "(nothing is disclosed before it ends)",
+    )
+    confidentiality_review_decision_days: int = Field(
+        default=60, ge=1, le=365, description="Art 21(2): the authority's time to decide a review"
+    )
+    # CP Art 25(2) sets no period: how long the Party of origin is given to answer the request
+    # to dispose of an illegally moved LMO, and each follow-up after it (snapshotted per case).
+    illegal_follow_up_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="days between follow-ups of an illegal movement until disposal (Art 25(2))",
+    )
+    # The Supplementary Protocol leaves these to domestic law (SP Arts 5(6), 6, 7, 8): the
+    # settings of response-measure cases, snapshotted per case (workflows/response/models.py).
+    response_follow_up_days: int = Field(
+        default=30, ge=1, le=365, description="days between follow-up checks of response measures"
+    )
+    response_review_suspends: bool = Field(
+        default=False,
+        description="SP Art 5(6): a review of a decision on response measures suspends them "
+        "(default: it does not impede them)",
+    )
+    response_financial_limit: int | None = Field(
+        default=None, ge=1, description="SP Art 8: the most recovered from an operator; unset: none"
+    )
+    response_currency: str = Field(default="HUF", description="the currency of costs")
+    response_exemptions: list[ResponseExemption] = Field(
+        default=["force_majeure", "war_or_civil_unrest"],
+        description="SP Art 6: the exemptions domestic law provides (JSON list)",
+    )
+    response_relative_limit_days: int = Field(
+        default=3 * 365, ge=1, description="SP Art 7: relative time limit for actions"
+    )
+    response_relative_limit_from: Literal["knowledge", "occurrence"] = Field(
+        default="knowledge", description="SP Art 7(b): what the relative time limit counts from"
+    )
+    response_absolute_limit_days: int = Field(
+        default=15 * 365, ge=1, description="SP Art 7: absolute time limit for actions"
+    )
+    response_absolute_limit_from: Literal["occurrence", "movement"] = Field(
+        default="occurrence", description="SP Art 7(b): what the absolute time limit counts from"
+    )
+    response_payment_days: int = Field(
+        default=30, ge=1, le=365, description="SP Art 5(5): the operator's term to pay the costs"
+    )
 
     # SMTP
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_host: str = Field(default="127.0.0.1", description="outgoing mail server")
+    smtp_port: int = Field(default=8025, description="its port")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="`none`, `starttls` or `tls` (implicit TLS)"
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user; unset: none")
+    smtp_password: str | None = Field(default=None, description="SMTP AUTH password")
     smtp_ca_file: str | None = Field(
         default=None,
         description="PEM file of the CA(s) to trust for SMTP TLS; default: the system trust store",
     )
-    smtp_timeout_seconds: float = 30.0
-    mail_from: str = "biosafety-authority@example.org"
+    smtp_timeout_seconds: float = Field(default=30.0, description="per SMTP session")
+    mail_from: str = Field(
+        default="biosafety-authority@example.org", description="the From address of our mail"
+    )
 
     # Biosafety Clearing-House (reference/bch-api.md); dev default: the local stand-in
-    bch_base_url: str = "http://127.0.0.1:8300"
-    bch_realm: str = "bch-dev"
-    bch_email: str = "national-user@example.org"
-    bch_password: str = "dev-password"
+    bch_base_url: str = Field(
+        default="http://127.0.0.1:8300", description="the BCH's API (default: the local stand-in)"
+    )
+    bch_realm: str = Field(default="bch-dev", description="`bch` in production, `bch-dev` to test")
+    bch_email: str = Field(
+        default="national-user@example.org", description="the CBD account the worker signs in as"
+    )
+    bch_password: str = Field(default="dev-password", description="its password")
     bch_poll_interval_seconds: float = Field(
         default=86400.0,
         description="how often a pending publication request is checked (dev stack: 15 s)",
@@ -123,8 +332,15 @@ class Settings(BaseSettings):
     )
 
     # API
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    api_host: str = Field(
+        default="127.0.0.1", description="the API's bind address (0.0.0.0 in a container)"
+    )
+    api_port: int = Field(default=8000, description="the API's port")
+    api_public_url: str = Field(
+        default="http://localhost:8000",
+        description="the API's address as officers reach it: the Web UI's current details link "
+        "each case's timeline picture there (snapshotted into each case when it opens)",
+    )
     # The API's HTTP server (infra/serve.py): slow or idle clients must not hold connections
     api_header_timeout_seconds: float = Field(
         default=10.0,
@@ -156,6 +372,14 @@ class Settings(BaseSettings):
         "(BIOSAFETY_API_TOKENS, as JSON). Empty outside production: a request without a token "
         "acts as staff 'developer'. Empty in production: the API refuses to start (api/auth.py)",
     )
+
+    @model_validator(mode="after")
+    def _temporal_tls_pair(self) -> Settings:
+        if bool(self.temporal_tls_cert_file) != bool(self.temporal_tls_key_file):
+            raise ValueError(
+                "BIOSAFETY_TEMPORAL_TLS_CERT_FILE and BIOSAFETY_TEMPORAL_TLS_KEY_FILE go together"
+            )
+        return self
 
     @field_validator("bch_authority_uids")
     @classmethod

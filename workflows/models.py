@@ -189,6 +189,11 @@ class AuthorityContext(BaseModel):
     officer_email: str = "case-officers@example.org"
     escalation_email: str = "head-of-unit@example.org"
     default_language: Language = "en"
+    api_url: str | None = Field(
+        default=None,
+        description="the API's public address, for links in the Web UI's current details; "
+        "None in cases opened before it was snapshotted",
+    )
 
 
 class BchPolicy(BaseModel):

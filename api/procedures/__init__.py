@@ -16,8 +16,13 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from api.procedures.aia import AIA, aia_case_id
+from api.procedures.confidentiality import CONFIDENTIALITY, confidentiality_case_id
+from api.procedures.emergency import EMERGENCY, emergency_case_id
 from api.procedures.ffp import FFP, ffp_case_id
+from api.procedures.illegal import ILLEGAL, illegal_case_id
+from api.procedures.response import RESPONSE_MEASURES, response_case_id
 from api.procedures.review import REVIEW, review_case_id
+from api.procedures.simplified import SIMPLIFIED, simplified_case_id
 from api.procedures.spec import (
     CommandSpec,
     Opening,
@@ -35,9 +40,14 @@ from workflows.models import CaseView, Procedure
 
 __all__ = [
     "AIA",
+    "CONFIDENTIALITY",
+    "EMERGENCY",
     "FFP",
+    "ILLEGAL",
     "PROCEDURES",
+    "RESPONSE_MEASURES",
     "REVIEW",
+    "SIMPLIFIED",
     "TREATY_STATUS",
     "AnyCaseView",
     "CommandSpec",
@@ -49,17 +59,32 @@ __all__ = [
     "authority",
     "bch_policy",
     "clock_rules",
+    "confidentiality_case_id",
+    "emergency_case_id",
     "example_notification",
     "ffp_case_id",
+    "illegal_case_id",
     "for_case",
     "of",
     "receipt_date",
+    "response_case_id",
     "review_case_id",
+    "simplified_case_id",
     "snapshot",
     "start_attributes",
 ]
 
-PROCEDURES: tuple[ProcedureSpec, ...] = (AIA, REVIEW, TREATY_STATUS, FFP)
+PROCEDURES: tuple[ProcedureSpec, ...] = (
+    AIA,
+    REVIEW,
+    TREATY_STATUS,
+    FFP,
+    ILLEGAL,
+    SIMPLIFIED,
+    EMERGENCY,
+    CONFIDENTIALITY,
+    RESPONSE_MEASURES,
+)
 
 
 def _check(specs: tuple[ProcedureSpec, ...]) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
-from api.errors import InvalidNotification
+import asyncpg
+
+from api import documents
+from api.errors import DocumentNotFound, InvalidCommand, InvalidNotification
 from api.procedures.spec import (
     CommandSpec,
     Opening,
@@ -58,6 +62,52 @@ def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetim
     )
 
 
+async def _simplified_path(pool: asyncpg.Pool, opening: Opening, n: aia.Notification) -> Opening:
+    """Art 13(1): a notification that states its uses and falls under one of the Party's
+    specifications in force on its date of receipt is recorded on the simplified path, with no
+    AIA periods; any other takes the AIA procedure (Arts 7-10)."""
+    from api.simplified import find_specification  # its router's imports reach back here
+
+    lmo_id = n.annex_i.c_lmo_unique_identifier
+    if n.uses is None or lmo_id is None:
+        return opening
+    found = await find_specification(pool, lmo_id, n.uses, n.party_of_export, opening.received_on)
+    if found is None:
+        return opening
+    assert isinstance(opening.start, aia.AiaStart)
+    return dataclasses.replace(
+        opening,
+        start=opening.start.model_copy(update={"simplified": found}),
+        search_attributes=start_attributes(
+            opening.case_id,
+            Procedure.AIA,
+            aia.Stage.SIMPLIFIED,
+            party_of_import=n.party_of_import,
+            party_of_export=n.party_of_export,
+            lmo_id=lmo_id,
+        ),
+        static_summary=f"{opening.static_summary}; simplified procedure (Art 13) under "
+        f"{found.reference}",
+    )
+
+
+async def _public_documents(pool: asyncpg.Pool, case_id: str, cmd: aia.Decide) -> None:
+    """A decision links only documents of the case's own dossier that are public: everything
+    on the BCH is public (Art 21)."""
+    for document_id in cmd.documents:
+        try:
+            meta = await documents.one(pool, case_id, document_id)
+        except DocumentNotFound as err:
+            raise InvalidCommand(
+                f"documents: {document_id} is not a document of case {case_id}'s dossier"
+            ) from err
+        if meta.confidential:
+            raise InvalidCommand(
+                f"documents: {document_id} ({meta.filename}) is marked confidential; it is "
+                "never linked from the BCH, which is public (Art 21)"
+            )
+
+
 AIA = ProcedureSpec(
     procedure=Procedure.AIA,
     workflow=AdvanceInformedAgreement,
@@ -86,6 +136,7 @@ AIA = ProcedureSpec(
     },
     fingerprint_of=lambda view: str(view.details.notification_fingerprint),
     upgrade_state=aia.view_state_upgraded,
+    complete=_simplified_path,
     commands=(
         CommandSpec(
             "acknowledge",
@@ -132,6 +183,7 @@ AIA = ProcedureSpec(
             "decision",
             aia.Decide,
             "Decide: approve, approve with conditions, or prohibit the import (Art 10(3))",
+            check=_public_documents,
         ),
         CommandSpec(
             "withdraw",

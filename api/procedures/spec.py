@@ -6,7 +6,7 @@ when it opens.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+import asyncpg
 from pydantic import BaseModel
 from temporalio.common import SearchAttributePair
 
@@ -49,6 +50,9 @@ class CommandSpec:
     # staff: the authority's officers only; own: also the notifier whose case it is
     who: Literal["staff", "own"] = "staff"
     description: str = ""
+    # What the command needs checked against the register before it runs (e.g. that the
+    # documents it links are public); raises the API's own problem when it is not so.
+    check: Callable[[asyncpg.Pool, str, Any], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class ProcedureSpec:
     commands: tuple[CommandSpec, ...]
     start_examples: dict[str, Any] = field(default_factory=dict)
     upgrade_state: Callable[[dict[str, Any]], dict[str, Any]] = lambda state: state
+    # What a new case's opening needs from the register before it starts (e.g. the Art 13
+    # specification a notification falls under); a failed lookup is a 503, never a guess.
+    complete: Callable[[asyncpg.Pool, Opening, Any], Awaitable[Opening]] | None = None
 
     @property
     def view_model(self) -> type[CaseView[Any]]:
@@ -113,6 +120,7 @@ def authority(settings: Settings) -> AuthorityContext:
         officer_email=settings.officer_email,
         escalation_email=settings.escalation_email,
         default_language=settings.default_language,
+        api_url=settings.api_public_url.rstrip("/"),
     )
 
 

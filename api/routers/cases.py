@@ -13,6 +13,7 @@ from icalendar import Calendar, Event
 from activities import register as reads
 from api import cases
 from api.auth import PrincipalDep, StaffDep, ensure_case_access
+from api.calendar import event_uid
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
 from api.params import CaseId, Day, Limit, Offset
@@ -166,7 +167,9 @@ async def deadlines_ics(_: StaffDep, pool: PoolDep) -> Response:
     for d in await open_deadlines(pool):
         label = d.label or d.key.replace("_", " ")
         event = Event()
-        event.add("uid", f"{d.case_id}-{d.key}-{d.due.isoformat()}@biosafety.example")
+        # Stable across stops and extensions (api/calendar.py): the event moves, not doubles.
+        event.add("uid", event_uid(d.case_id, d.key))
+        event.add("sequence", d.version)
         event.add("dtstamp", stamp)
         event.add("dtstart", d.due)
         event.add("dtend", d.due + timedelta(days=1))

@@ -68,7 +68,78 @@ REVIEW_ANSWER_DUE = compute_deadline(
 
 # The context keys the workflow passes for each template (on top of COMMON or REVIEW_COMMON),
 # with realistic values.
+# What every letter of an illegal movement (CP Art 25) states about it.
+ILLEGAL_FACTS: dict[str, Any] = {
+    "party_of_origin": "US",
+    "found_on": "2028-01-30",
+    "how_found": "border_inspection",
+    "circumstances": "Seed lot declared as conventional maize, tested positive at Záhony.",
+    "quantity": "1200 kg",
+    "held_at": "the customs warehouse at Záhony, sealed",
+    "measures_taken": ["Consignment seized", "Importer fined"],
+}
+
+# What every letter of a response-measure case (SP Art 5) names: where the damage is.
+RESPONSE_MEASURE_LINES: list[dict[str, Any]] = [
+    {"number": 1, "article": "SP Art 2(2)(d)(i)", "description": "Fence and harvest the plot",
+     "due": "2028-03-01", "completed_on": None},
+    {"number": 2, "article": "SP Art 2(2)(d)(ii)(a)", "description": "Restore the meadow",
+     "due": "2028-09-01", "completed_on": None},
+]  # fmt: skip
+
 CONTEXTS: dict[str, dict[str, Any]] = {
+    # response measures, SP Art 5
+    "response_decision": {
+        "location": "Szigetköz, plot 12",
+        "decided_on": "2028-02-01",
+        "measures": RESPONSE_MEASURE_LINES,
+        "restoration_not_possible": None,
+        "reasons": "Volunteer plants spread beyond the plot.",
+        "remedies": "Administrative review within 15 days; judicial review thereafter.",
+        "review_suspends": False,
+        "follow_up_days": 30,
+    },
+    "response_follow_up": {
+        "location": "Szigetköz, plot 12",
+        "measures": RESPONSE_MEASURE_LINES,
+        "checked_on": "2028-03-02",
+    },
+    "response_follow_up_due": {
+        "location": "Szigetköz, plot 12",
+        "checked_on": "2028-03-02",
+        "open_measures": 2,
+    },
+    "response_authority_measures": {
+        "location": "Szigetköz, plot 12",
+        "measures": [1],
+        "reasons": "The operator did not fence the plot.",
+        "on": "2028-03-05",
+    },
+    "response_cost_demand": {
+        "location": "Szigetköz, plot 12",
+        "costs": [{"kind": "measures", "description": "Fencing", "amount": 1200000}],
+        "total": 1200000,
+        "recoverable": 1000000,
+        "currency": "HUF",
+        "explanation": "costs 1200000 HUF (SP Art 5(5)); limited to 1000000 HUF (SP Art 8)",
+        "due": "2028-04-05",
+        "notes": None,
+    },
+    "response_closed": {"location": "Szigetköz, plot 12", "reason": "completed"},
+    # illegal transboundary movements, CP Art 25
+    "illegal_disposal_request": {
+        **ILLEGAL_FACTS,
+        "reply_by": "2028-03-02",
+        "explanation": "30 days from the request to dispose 2028-02-01 = 2028-03-02",
+    },
+    "illegal_follow_up": {
+        **ILLEGAL_FACTS,
+        "follow_up_number": 1,
+        "requested_on": "2028-02-01",
+        "missed_due": "2028-03-02",
+        "reply_by": "2028-04-02",
+        "explanation": "30 days from the follow-up letter 2028-03-03 = 2028-04-02",
+    },
     "aia_acknowledgement": {
         "acknowledged_on": "2027-02-15",
         "prima_facie_complete": True,
@@ -103,12 +174,28 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "subsequent_imports": "Applies to subsequent imports of the same event for field trials.",
         "lack_of_scientific_certainty": True,
         "risk_assessment_summary": "Low overall risk; gene flow to wild relatives negligible.",
+        "consultation": {
+            "opened_on": "2027-03-01",
+            "ends_on": "2027-03-31",
+            "subject": "Confined field trial of maize MON 810 near Szeged",
+            "closed_on": "2027-03-31",
+        },
+        "consultation_results": "Twelve comments; the isolation distance was raised to 400 m.",
     },
     "aia_withdrawal": {
         "withdrawn_on": "2027-04-02",
         "reason": "The field trial was cancelled.",
     },
     "aia_may_proceed": {"proceed_from": "2027-05-16"},
+    "aia_simplified": {
+        "kind": "movement_at_notification",
+        "specification_reference": "HU-SP-2027-1",
+        "specification_title": "Field trials of maize MON 810",
+        "legal_basis": "Government Decree 1/2027",
+        "adequate_measures": "Isolation distance of 200 m; monitoring by the authority.",
+        "bch_record": "0B0E0E0E-0000-4000-8000-000000000001@1",
+        "missing_items": ["(j) quantity of the living modified organism to be transferred"],
+    },
     "deadline_reminder": {
         "deadline_label": "Decision on the notification",
         "article": "CP Art 10(3)",
@@ -208,6 +295,36 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "2030-03-01, withdraws the Party from this Supplementary Protocol too (SP Art 20(3)) = "
         "2031-03-01",
     },
+    # unintentional transboundary movements and emergencies, CP Art 17
+    "emergency_notification": {
+        "recipient_party": "AT",
+        "reference": "EM-2028-001",
+        "learned_on": "2028-02-02",
+        "affected_states": ["AT", "SK"],
+        "a_quantities_and_characteristics": "About 2 tonnes of seed; glyphosate tolerant.",
+        "b_release_circumstances": "A lorry overturned near Hegyeshalom.",
+        "b_release_date": "2028-02-01",
+        "b_use_in_originating_party": "Imported for processing into oil.",
+        "c_adverse_effects_and_risk_management": "Feral populations possible; verge mown.",
+        "d_other_information": "Documents under Art 18(2)(a).",
+        "e_point_of_contact": {
+            "name": "Dr Kiss Anna",
+            "organisation": "Géntechnológiai Hatóság",
+            "address": "Budapest",
+            "email": "gmo-emergency@authority.example",
+            "phone": "+36 1 555 0100",
+            "country": None,
+        },
+    },
+    "emergency_follow_up": {
+        "follow_up": 2,
+        "follow_up_days": 14,
+        "not_consulted": ["SK"],
+        "without_response": ["AT", "SK"],
+        "measures": [
+            {"taken_on": "2028-02-03", "taken_by": "the authority", "description": "Verge mown."}
+        ],
+    },
     # food, feed or processing, CP Art 11
     "ffp_decision_copy": {
         "recipient_party": "BO",
@@ -244,6 +361,46 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "risk_assessment_summary": "Moderate risk of spillage along the transport routes.",
         "lack_of_scientific_certainty": True,
     },
+    # CP Art 21: letters to the notifier about its confidentiality claims.
+    "confidentiality_justification_request": {
+        "recipient_name": "Acme Seeds B.V.",
+        "notification_case_id": "aia-hu-acme-2027-001",
+        "items": ["h"],
+        "descriptions": ["Annex I item (h), description of the nucleic acid"],
+        "due": "2027-02-10",
+    },
+    "confidentiality_consultation": {
+        "recipient_name": "Acme Seeds B.V.",
+        "notification_case_id": "aia-hu-acme-2027-001",
+        "item": "h",
+        "description": "Annex I item (h), description of the nucleic acid",
+        "grounds": "The construct is described in a published patent.",
+        "due": "2027-03-10",
+    },
+    "confidentiality_decision": {
+        "recipient_name": "Acme Seeds B.V.",
+        "notification_case_id": "aia-hu-acme-2027-001",
+        "item": "h",
+        "description": "Annex I item (h), description of the nucleic acid",
+        "outcome": "not_confidential",
+        "reasons": "The construct is described in a published patent.",
+        "review_until": "2027-04-10",
+    },
+    "confidentiality_review_decision": {
+        "recipient_name": "Acme Seeds B.V.",
+        "notification_case_id": "aia-hu-acme-2027-001",
+        "item": "h",
+        "description": "Annex I item (h), description of the nucleic acid",
+        "outcome": "rejection_upheld",
+        "reasons": "The patent is public.",
+    },
+    "confidentiality_withdrawal": {
+        "recipient_name": "Acme Seeds B.V.",
+        "notification_case_id": "aia-hu-acme-2027-001",
+        "items": ["h"],
+        "descriptions": ["Annex I item (h), description of the nucleic acid"],
+        "withdrawn_on": "2027-05-10",
+    },
 }
 
 ARTICLE_IN_SUBJECT = {
@@ -254,6 +411,7 @@ ARTICLE_IN_SUBJECT = {
         "aia_decision": "Article 10(3)(a)",
         "aia_withdrawal": "Article 21(5)",
         "aia_may_proceed": "Article 10(2)(b)",
+        "aia_simplified": "Article 13",
         "deadline_reminder": "Article 10(3)",
         "deadline_missed": "Article 9(1)",
         "delivery_failed": "Articles 9 and 10",
@@ -268,6 +426,21 @@ ARTICLE_IN_SUBJECT = {
         "ffp_decision_copy": "Article 11(1)",
         "ffp_information_answer": "Article 11(3)",
         "ffp_first_import_decision": "Article 11(6)",
+        "emergency_notification": "Article 17(1)",
+        "emergency_follow_up": "Article 17(4)",
+        "illegal_disposal_request": "Article 25(2)",
+        "illegal_follow_up": "Article 25(2)",
+        "confidentiality_justification_request": "Article 21(1)",
+        "confidentiality_consultation": "Article 21(2)",
+        "confidentiality_decision": "Article 21(2)",
+        "confidentiality_review_decision": "Article 21(2)",
+        "confidentiality_withdrawal": "Article 21(5)",
+        "response_decision": "Article 5(2)",
+        "response_follow_up": "Article 5(2)",
+        "response_follow_up_due": "Article 5(2)",
+        "response_authority_measures": "Article 5(4)",
+        "response_cost_demand": "Article 5(5)",
+        "response_closed": "Article 5",
     },
     "hu": {
         "aia_acknowledgement": "9. cikk",
@@ -276,6 +449,7 @@ ARTICLE_IN_SUBJECT = {
         "aia_decision": "10. cikk (3) bekezdés a) pont",
         "aia_withdrawal": "21. cikk (5) bekezdés",
         "aia_may_proceed": "10. cikk (2) bekezdés b) pont",
+        "aia_simplified": "13. cikk",
         "deadline_reminder": "10. cikk (3) bekezdés",
         "deadline_missed": "9. cikk (1) bekezdés",
         "delivery_failed": "9. és 10. cikk",
@@ -290,6 +464,21 @@ ARTICLE_IN_SUBJECT = {
         "ffp_decision_copy": "11. cikk (1) bekezdés",
         "ffp_information_answer": "11. cikk (3) bekezdés",
         "ffp_first_import_decision": "11. cikk (6) bekezdés",
+        "emergency_notification": "17. cikk (1) bekezdés",
+        "emergency_follow_up": "17. cikk (4) bekezdés",
+        "illegal_disposal_request": "25. cikk (2) bekezdés",
+        "illegal_follow_up": "25. cikk (2) bekezdés",
+        "confidentiality_justification_request": "21. cikk (1) bekezdés",
+        "confidentiality_consultation": "21. cikk (2) bekezdés",
+        "confidentiality_decision": "21. cikk (2) bekezdés",
+        "confidentiality_review_decision": "21. cikk (2) bekezdés",
+        "confidentiality_withdrawal": "21. cikk (5) bekezdés",
+        "response_decision": "5. cikk (2)",
+        "response_follow_up": "5. cikk (2) bekezdés",
+        "response_follow_up_due": "5. cikk (2) bekezdés",
+        "response_authority_measures": "5. cikk (4) bekezdés",
+        "response_cost_demand": "5. cikk (5) bekezdés",
+        "response_closed": "5. cikk",
     },
 }
 
@@ -297,7 +486,8 @@ ARTICLE_IN_SUBJECT = {
 def common(template: str) -> dict[str, Any]:
     # Letters of the reviews, the treaty status and food, feed or processing (CP Arts 11, 12, 37,
     # 39) state no notification: no notifier, no date of receipt.
-    return REVIEW_COMMON if template.startswith(("review_", "treaty_", "ffp_")) else COMMON
+    no_notification = ("review_", "treaty_", "ffp_", "illegal_", "response_", "emergency_")
+    return REVIEW_COMMON if template.startswith(no_notification) else COMMON
 
 
 def context(template: str, **overrides: Any) -> dict[str, Any]:

@@ -236,13 +236,17 @@ async def test_a_notifier_lists_only_its_own_cases(callers: Callers) -> None:
         assert r.status_code == 200, r.text
         return {c["case_id"] for c in r.json()}
 
+    def with_claims(ids: set[str]) -> set[str]:
+        """... and the confidentiality case each one's claims opened (CP Art 21)."""
+        return ids | {f"conf-{i}" for i in ids}
+
     async def all_registered() -> bool:
-        return alices | bobs | staff_entered <= await listed(callers.staff)
+        return with_claims(alices | bobs | staff_entered) <= await listed(callers.staff)
 
     assert await eventually(all_registered)
     # Exactly its own: those it submitted and the one staff entered under its e-mail.
-    assert await listed(callers.alice) == alices | staff_entered
-    assert await listed(callers.bob) == bobs
+    assert await listed(callers.alice) == with_claims(alices | staff_entered)
+    assert await listed(callers.bob) == with_claims(bobs)
     rows = (await callers.alice.get("/v1/cases", params={"limit": 200})).json()
     assert {r["notifier_email"] for r in rows} == {callers.alice_email}
     # Filters still apply, within its own cases.

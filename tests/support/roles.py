@@ -84,7 +84,9 @@ def _problem_type(response: httpx.Response) -> str:
 
 # What a row's path and body need (see Fixture.shared): "none", "case", "register", "decided",
 # "fresh:<stage>" (an AIA case of its own at that stage), "consulting" (an AIA case under
-# public consultation), "review", "ffp", "treaty".
+# public consultation), "document" (a dossier document of the register's case), "review",
+# "ffp", "treaty",
+# "simplified", "emergency", "illegal", "response".
 Needs = str
 
 
@@ -95,6 +97,7 @@ class Row:
     expected: Mapping[Caller, Outcome]
     needs: Needs = "none"
     body: Callable[[Fixture], dict[str, Any]] | None = None
+    multipart: bool = False  # the body is httpx's ``files`` and ``data``, not JSON
 
     @property
     def operation(self) -> str:
@@ -126,6 +129,47 @@ CONSULTATION = {
     "subject": "Confined field trial of maize MON 810",
 }
 COMMENT = {"name": "Nagy Éva", "comment": "Keep the trial away from organic fields."}
+
+
+# A dossier document (multipart): the same content each time, so the dossier holds it once.
+def DOCUMENT_UPLOAD(_: Fixture) -> dict[str, Any]:  # noqa: N802
+    pdf = b"%PDF-1.7\n% role matrix\n%%EOF\n"
+    return {"files": {"file": ("matrix.pdf", pdf, "application/pdf")}, "data": {"kind": "other"}}
+
+
+# SP Arts 2-8: a valid body for each command of a response-measure case.
+RESPONSE_COMMANDS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("response-link", {"case_id": "aia-hu-role-matrix"}),
+    (
+        "damage-evaluation",
+        {
+            "measurable": "Counted against the baseline survey",
+            "significance": {"finding": "not_significant", "reasons": "Recovers in a season"},
+            "causal_link": {"established": True, "reasons": "PCR"},
+        },
+    ),
+    (
+        "response-measures",
+        {
+            "operators": [{"name": "SeedCo", "address": "Győr", "email": "ops@seedco.example"}],
+            "prevention": [{"kind": "contain", "description": "Fence", "within_days": 20}],
+            "reasons": "Spread into a meadow.",
+            "remedies": "Administrative review within 15 days.",
+        },
+    ),
+    ("response-follow-up", {"findings": "Fence up"}),
+    ("response-completion", {"measure": 1, "findings": "Fenced"}),
+    ("authority-measures", {"measures": [1], "reasons": "No fence"}),
+    ("response-review", {"kind": "administrative", "body": "Ministry", "grounds": "Costly"}),
+    ("response-review-outcome", {"outcome": "upheld", "reasons": "Lawful"}),
+    ("response-costs", {"items": [{"kind": "measures", "description": "Fence", "amount": 10}]}),
+    ("cost-recovery", {}),
+    ("response-payment", {"amount": 10}),
+    (
+        "response-exemption",
+        {"ground": "force_majeure", "reasons": "Flood", "result": {"effect": "close"}},
+    ),
+)
 # CP Art 11: the authority's domestic decision on an LMO for food, feed or processing.
 ANNEX_II: dict[str, Any] = {
     "a_applicant": {"name": "Grain Traders Kft.", "address": "Váci út 1, Budapest"},
@@ -164,6 +208,8 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/v1/cases/{case_id}/audit", OWN_CASE, "case"),
     Row("GET", "/v1/cases/{case_id}/messages", OWN_CASE, "case"),
     Row("GET", "/v1/deadlines.ics", STAFF_ONLY),
+    Row("GET", "/v1/cases/{case_id}/timeline.svg", OWN_CASE, "case"),
+    Row("GET", "/v1/cases/{case_id}/deadlines.ics", OWN_CASE, "case"),
     Row("GET", "/v1/cases/{case_id}/publications", STAFF_ONLY, "decided"),
     Row(
         "POST",
@@ -213,6 +259,12 @@ ROWS: tuple[Row, ...] = (
         _command(CONSULTATION),
     ),
     Row("GET", "/v1/consultations", PUBLIC),
+    # Dossier documents: staff and the case's notifier; the public only the open ones
+    Row("POST", "/v1/cases/{case_id}/documents", OWN_CASE, "case", DOCUMENT_UPLOAD, True),
+    Row("GET", "/v1/cases/{case_id}/documents", OWN_CASE, "case"),
+    Row("GET", "/v1/cases/{case_id}/documents/{document_id}", OWN_CASE, "document"),
+    Row("GET", "/v1/register/{case_id}/documents", PUBLIC, "register"),
+    Row("GET", "/v1/register/{case_id}/documents/{document_id}", PUBLIC, "document"),
     Row("GET", "/v1/consultations/{case_id}", PUBLIC, "consulting"),
     Row("POST", "/v1/consultations/{case_id}/comments", PUBLIC, "consulting", _command(COMMENT)),
     Row("GET", "/v1/cases/{case_id}/consultation-comments", STAFF_ONLY, "consulting"),
@@ -276,6 +328,145 @@ ROWS: tuple[Row, ...] = (
         _command({"request": 1, "answer": "The detection method is EURL-GMFF QT-EVE-ZM-020."}),
     ),
     Row("POST", "/v1/cases/{case_id}/ffp-closure", STAFF_ONLY, "ffp", _command({})),
+    # SP Arts 2-8: staff open response-measure cases and give every command
+    Row("POST", "/v1/response-measures/cases", STAFF_OPENS, body=lambda f: f.response_report()),
+    *(
+        Row("POST", f"/v1/cases/{{case_id}}/{path}", STAFF_ONLY, "response", _command(body))
+        for path, body in RESPONSE_COMMANDS
+    ),
+    # CP Art 25: staff record an illegal movement, the Party of origin's replies, the disposal
+    Row("POST", "/v1/illegal-movements", STAFF_OPENS, body=lambda f: f.illegal_movement()),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/illegal-replies",
+        STAFF_ONLY,
+        "illegal",
+        _command({"summary": "The exporter will ship the lot back."}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/illegal-disposal",
+        STAFF_ONLY,
+        "illegal",
+        lambda f: {
+            "method": "destruction",
+            "disposed_on": f.illegal_found_on().isoformat(),
+            "evidence": "Certificate of destruction no. 7",
+        },
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/illegal-closure",
+        STAFF_ONLY,
+        "illegal",
+        _command({"reasons": "Destroyed; nothing further."}),
+    ),
+    # CP Art 17: staff record a release, consult the affected States, record measures, close
+    Row("POST", "/v1/emergencies", STAFF_OPENS, body=lambda f: f.emergency()),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/emergency-consultations",
+        STAFF_ONLY,
+        "emergency",
+        _command({"party": "AT", "kind": "consulted", "summary": "Called the contact point."}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/emergency-measures",
+        STAFF_ONLY,
+        "emergency",
+        _command({"taken_by": "the authority", "description": "Spill site fenced off."}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/emergency-closure",
+        STAFF_ONLY,
+        "emergency",
+        _command({"reasons": "The spill was cleaned up."}),
+    ),
+    # CP Art 13: the register of specifications in force is public; staff specify, amend, withdraw
+    Row("GET", "/v1/simplified/register", PUBLIC),
+    Row("POST", "/v1/simplified/specifications", STAFF_OPENS, body=lambda f: f.specification()),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/simplified-amendment",
+        STAFF_ONLY,
+        "simplified",
+        _command({"uses": ["field_trial"], "reasons": "role matrix"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/simplified-withdrawal",
+        STAFF_ONLY,
+        "simplified",
+        _command({"reasons": "role matrix"}),
+    ),
+    # CP Art 21: the claims of the owner's notification (opened with it); the notifier justifies,
+    # gives its views and asks for a review, staff do the rest
+    Row("POST", "/v1/confidentiality/cases", STAFF_OPENS, body=lambda f: f.claims()),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/justification-requests",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({"items": ["j"]}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/justifications",
+        OWN_CASE,
+        "confidentiality",
+        _command({"item": "j", "justification": "commercial planning"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/confidentiality-consultations",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({"item": "j", "grounds": "quantities are in the public permit"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/confidentiality-views",
+        OWN_CASE,
+        "confidentiality",
+        _command({"item": "j", "views": "they are not"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/confidentiality-decisions",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({"item": "j", "outcome": "not_confidential", "reasons": "public permit"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/confidentiality-reviews",
+        OWN_CASE,
+        "confidentiality",
+        _command({"item": "j", "grounds": "the permit names another lot"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/confidentiality-review-decisions",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({"item": "j", "outcome": "rejection_upheld", "reasons": "same lot"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/disclosures",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({"item": "j"}),
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/notification-withdrawn",
+        STAFF_ONLY,
+        "confidentiality",
+        _command({}),
+    ),
 )
 
 
@@ -327,6 +518,57 @@ class Fixture:
             "grounds": "change_in_circumstances",
             "statement": "Teosinte was found near the trial site.",
             "decision": {"lmo_name": "Maize MON 810", "lmo_id": "MON-ØØ81Ø-6"},
+        }
+
+    def specification(self) -> dict[str, Any]:
+        return {
+            "kind": "exempt_from_aia",
+            "reference": self.reference("RMSP"),
+            "title": "Exemption of maize MON 810 field trials",
+            "lmos": {"MON-ØØ81Ø-6": "Maize MON 810"},
+            "uses": ["field_trial"],
+            "adequate_measures": "Isolation distance of 200 m; monitoring by the authority.",
+            "legal_basis": "Government Decree 1/2027",
+        }
+
+    def emergency(self) -> dict[str, Any]:
+        from tests.workflows.test_emergency import OCCURRENCE
+
+        return {"reference": self.reference("RMEM")} | OCCURRENCE
+
+    def illegal_found_on(self) -> date:
+        return date.today() - timedelta(days=2)  # in the past in every time zone
+
+    def illegal_movement(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference("RMILL"),
+            "lmo_name": "Maize MON 810",
+            "party_of_origin": {"party": "US", "authority_name": "APHIS", "email": "a@us.example"},
+            "found_on": self.illegal_found_on().isoformat(),
+            "how_found": "border_inspection",
+            "circumstances": "Declared as conventional maize.",
+            "quantity": {"amount": 20, "unit": "kg"},
+            "held_at": "customs warehouse",
+            "measures_taken": ["Consignment seized"],
+        }
+
+    def claims(self) -> dict[str, Any]:
+        return {
+            "notification_case_id": f"aia-hu-{self.reference('rmconf').lower()}",
+            "notifier": {"name": "Acme Seeds", "address": "Wageningen", "email": self.owner_email},
+            "claims": [{"item": "k"}],
+        }
+
+    def response_report(self) -> dict[str, Any]:
+        return {
+            "reported_by": "authority",
+            "reference": self.reference("RMRESP"),
+            "basis": "likelihood",
+            "description": "GM oilseed rape volunteers outside the field",
+            "location": "Szigetköz",
+            "within_national_jurisdiction": True,
+            "lmo": {"name": "Oilseed rape GT73", "category": "food_feed_processing"},
+            "movement": {"kind": "intentional", "started_on": "2020-06-01"},
         }
 
     def ffp_decision(self) -> dict[str, Any]:
@@ -394,6 +636,40 @@ class Fixture:
                 await self.owner.post("/v1/reviews", json=self.review_request())
             )
             return {"case_id": review["case_id"]}
+        if needs == "simplified" and needs not in self._shared:
+            opened = await self._ok(
+                await self.staff.post("/v1/simplified/specifications", json=self.specification())
+            )
+            self._shared[needs] = opened["case_id"]
+        if needs == "simplified":
+            return {"case_id": self._shared[needs]}
+        if needs == "confidentiality" and needs not in self._shared:
+            # The owner's notification carries a claim (api/examples): its case opens with it.
+            notified = await self._ok(
+                await self.owner.post("/v1/aia/notifications", json=self.notification())
+            )
+            self._shared[needs] = f"conf-{notified['case_id']}"
+        if needs == "confidentiality":
+            return {"case_id": self._shared[needs]}
+        if needs == "emergency" and needs not in self._shared:
+            opened = await self._ok(await self.staff.post("/v1/emergencies", json=self.emergency()))
+            self._shared[needs] = opened["case_id"]
+        if needs == "emergency":
+            return {"case_id": self._shared[needs]}
+        if needs == "illegal" and needs not in self._shared:
+            opened = await self._ok(
+                await self.staff.post("/v1/illegal-movements", json=self.illegal_movement())
+            )
+            self._shared[needs] = opened["case_id"]
+        if needs == "illegal":
+            return {"case_id": self._shared[needs]}
+        if needs == "response" and needs not in self._shared:
+            opened = await self._ok(
+                await self.staff.post("/v1/response-measures/cases", json=self.response_report())
+            )
+            self._shared[needs] = opened["case_id"]
+        if needs == "response":
+            return {"case_id": self._shared[needs]}
         if needs in ("ffp", "treaty"):
             if needs not in self._shared:
                 path, body = (
@@ -417,6 +693,16 @@ class Fixture:
                 if not await self.eventually(registered):
                     raise AssertionError(f"case {case_id} never reached the register")
                 self._shared["case"] = self._shared["register"] = case_id
+        if needs == "document":
+            case = await self.shared("register")
+            if "document" not in self._shared:
+                uploaded = await self._ok(
+                    await self.owner.post(
+                        f"/v1/cases/{case['case_id']}/documents", **DOCUMENT_UPLOAD(self)
+                    )
+                )
+                self._shared["document"] = uploaded["document_id"]
+            return case | {"document_id": self._shared["document"]}
         case_id = self._shared[needs]
         params = {"case_id": case_id}
         if needs == "decided":
@@ -461,6 +747,8 @@ async def run_matrix(
             client = clients[caller]
             if row.method == "GET":
                 response = await client.get(path)
+            elif row.multipart:
+                response = await client.request(row.method, path, **(body or {}))
             else:
                 response = await client.request(row.method, path, json=body)
             cells.append(

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -72,6 +73,10 @@ class Stack:
     bch: object
 
 
+# The tests' document store: a folder of the session's own, never the development stack's.
+_DOCUMENTS = Path(tempfile.mkdtemp(prefix="biosafety-documents-"))
+
+
 def stack_settings(pg_url: str, smtp_port: int, bch_url: str, task_queue: str) -> Settings:
     return Settings(
         environment="test",
@@ -82,6 +87,7 @@ def stack_settings(pg_url: str, smtp_port: int, bch_url: str, task_queue: str) -
         task_queue=task_queue,
         officer_email="officers@authority.example",
         escalation_email="head@authority.example",
+        documents_dir=str(_DOCUMENTS),
     )
 
 

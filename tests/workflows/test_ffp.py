@@ -140,6 +140,21 @@ async def test_a_decision_informs_the_parties_within_15_days_and_answers_a_reque
         record.reasons or ""
     )
     assert record.lmo_unique_identifier == "MON-ØØ81Ø-6"
+
+    # On the BCH: the direct-use subject (Art 11) with its domestic-use narrower subject, and
+    # the one use the thesaurus names ("food"), valid on the strict stand-in.
+    async def drafted() -> list[dict[str, Any]]:
+        drafts = stack.bch.decision_drafts().values()
+        return [d["body"] for d in drafts if cid in d["body"]["title"]["en"]]
+
+    (body,) = await eventually(drafted)
+    assert body["decisionTypes"] == [
+        {"identifier": "BE64016A-C3BD-4C61-9620-C3FEF96B2A24"},
+        {"identifier": "C15E5CD8-B6F9-41AE-A09C-7EF5F73B0507"},
+    ]
+    assert body["uses"] == [{"identifier": "91BEAF12-ABE1-4294-AD3B-507935894C78"}]
+    assert body["takenInAccordanceWithA116"] is False
+    assert "addressesTransboundaryMovement" not in body
     (copy,) = await eventually(
         lambda: _async([m for m in mails(stack, cid) if m["To"] == FOCAL_POINT])
     )
@@ -291,6 +306,14 @@ async def test_first_import_decided_within_270_days(stack: Stack) -> None:
         lambda: _async([m for m in mails(stack, cid) if m["To"] == APPLICANT])
     )
     assert "Article 11(6)" in letter["Subject"]
+
+    async def drafted() -> list[dict[str, Any]]:
+        drafts = stack.bch.decision_drafts().values()
+        return [d["body"] for d in drafts if cid in d["body"]["title"]["en"]]
+
+    (body,) = await eventually(drafted)  # the import subject, taken under Art 11(6)
+    assert body["decisionTypes"][1] == {"identifier": "0D0BEEF4-54E4-44C1-ABB2-B89DC145E0B3"}
+    assert body["takenInAccordanceWithA116"] is True
     await record_history(stack, cid, "ffp_first_import_decided")
 
 

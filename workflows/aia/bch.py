@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, Literal
 
 from activities.bch import BchDecisionInput, BchParty
+from activities.bch_record import BchLink
 from workflows.aia.models import AiaState, AnnexIItem, Notification
 
 Result = Literal[
@@ -40,6 +41,7 @@ def record(
     modified_organisms: list[str] | None = None,
     risk_assessments: list[str] | None = None,
     public_consultation: str | None = None,
+    documents: list[BchLink] | None = None,
 ) -> BchDecisionInput:
     """Exporter and importer go out only when not claimed confidential (Art 21)."""
     confidential = {c.item for c in notification.confidential}
@@ -75,4 +77,5 @@ def record(
         modified_organisms=modified_organisms or [],
         risk_assessments=risk_assessments or [],
         public_consultation=public_consultation,
+        documents=documents or [],
     )

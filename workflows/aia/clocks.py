@@ -72,6 +72,8 @@ class AiaClocks:
         """The ledger: Art 9(1) acknowledgement, the Art 10(3) decision (route (a)) or the
         Art 10(2)(b) moment the movement may proceed (route (b))."""
         st = self._st
+        if st.simplified is not None:
+            return []  # Art 13(1): no AIA periods run under a specification
         closed_on = st.decided_on or st.withdrawn_on
         ack = self._ledger.compute(ACKNOWLEDGEMENT, self._received_on)
         out = [Entry(ACKNOWLEDGEMENT, ack, met_on=st.acknowledged_on, closed_on=closed_on)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -37,6 +38,7 @@ from workflows.models import (
     Procedure,
     Text,
 )
+from workflows.simplified.models import Specification, Use
 
 NotifierReference = Annotated[
     str,
@@ -196,6 +198,13 @@ class Notification(Input):
         "default today in the authority's time zone; staff only",
     )
     annex_i: AnnexI
+    uses: list[Use] | None = Field(
+        default=None,
+        min_length=1,
+        description="the intended uses in the terms of the Party's specifications under the "
+        "simplified procedure (Art 13(1)); a notification that states them and falls under a "
+        "specification in force is recorded on the simplified path instead of the AIA procedure",
+    )
     confidential: list[ConfidentialityClaim] = Field(
         default_factory=list,
         description="each Annex I item claimed confidential at most once",
@@ -230,7 +239,10 @@ def fingerprint(notification: Notification) -> str:
     """Identifies a notification's content, so that a resubmission under the same reference can be
     told apart from a different notification reusing it. The receipt date is left out: it
     defaults to the day of submission."""
-    body = notification.model_dump_json(exclude={"received_on"})
+    # ``uses`` came later: left out when not stated, so that the notifications of cases opened
+    # before it still match their own resubmission.
+    left_out = {"received_on"} | ({"uses"} if notification.uses is None else set())
+    body = notification.model_dump_json(exclude=left_out)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
@@ -238,6 +250,11 @@ class AiaStart(CaseStart):
     """Workflow input of an advance informed agreement case."""
 
     notification: Notification
+    simplified: Specification | None = Field(
+        default=None,
+        description="the Party's specification under the simplified procedure (Art 13(1)) "
+        "the notification falls under, found in the register at receipt; none: Arts 7-10 apply",
+    )
     resume: AiaResume | None = Field(
         default=None, description="set when a long case continues as new: what it carried over"
     )
@@ -379,6 +396,12 @@ class Decide(Command):
         description="Art 23(2): the results of the public consultation and how they were taken "
         "into account; required when the public was consulted, public like the decision",
     )
+    documents: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="documents of the case's dossier to link from the BCH record (the decision "
+        "document, say): each must be in the dossier and not confidential (Art 21)",
+    )
 
 
 class OpenConsultation(Command):
@@ -420,9 +443,10 @@ class Stage(StrEnum):
     DECIDED = "decided"
     MAY_PROCEED = "may_proceed_without_consent"
     WITHDRAWN = "withdrawn"
+    SIMPLIFIED = "recorded_simplified"  # Art 13(1): recorded under a specification, no AIA
 
 
-CLOSED_STAGES = frozenset({Stage.DECIDED, Stage.MAY_PROCEED, Stage.WITHDRAWN})
+CLOSED_STAGES = frozenset({Stage.DECIDED, Stage.MAY_PROCEED, Stage.WITHDRAWN, Stage.SIMPLIFIED})
 
 STAGE_WORDS = {
     Stage.RECEIVED: "Received, not yet acknowledged",
@@ -431,6 +455,7 @@ STAGE_WORDS = {
     Stage.DECIDED: "Decided",
     Stage.MAY_PROCEED: "Movement may proceed without consent (Art 10(2)(b))",
     Stage.WITHDRAWN: "Withdrawn by the notifier",
+    Stage.SIMPLIFIED: "Recorded under the simplified procedure (Art 13)",
 }
 
 
@@ -456,12 +481,15 @@ class AiaState(BaseModel):
     withdrawn_on: date | None = None
     may_proceed_reached: bool = False
     consultation: ConsultationView | None = None  # Art 23(2)
+    simplified: Specification | None = None  # Art 13(1): the specification it was recorded under
 
     def open_request(self) -> InformationRequestView | None:
         return next((r for r in self.information_requests if r.received_on is None), None)
 
     @property
     def stage(self) -> Stage:
+        if self.simplified is not None:
+            return Stage.SIMPLIFIED
         if self.withdrawn_on is not None:
             return Stage.WITHDRAWN
         if self.decision is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.bch_record import BchLink
     from workflows import clock
     from workflows.aia import bch
     from workflows.aia.clocks import PUBLIC_CONSULTATION, AiaClocks
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.kernel.runtime import run_case
     from workflows.kernel.words import days, explained, iso
     from workflows.models import CaseView, CommandResult, Language
+    from workflows.simplified.models import Specification
 
 
 @workflow.defn(name="AdvanceInformedAgreement")
@@ -75,7 +77,58 @@ class AdvanceInformedAgreement:
                 ),
                 {"missing_annex_i_items": [i.value for i in missing]},
             )
+            if start.simplified is not None:
+                self._record_simplified(start.simplified)
         return await run_case(self)
+
+    # ---- Art 13: the simplified procedure
+
+    def _record_simplified(self, spec: Specification) -> None:
+        """The notification falls under a specification the Party made available to the BCH in
+        advance (Art 13(1)): it is recorded, and the AIA procedure (Arts 8-10) does not apply."""
+        self._st.simplified = spec
+        missing = self._notification.annex_i.missing_items()
+        if spec.kind == "exempt_from_aia":
+            what = (
+                "the import is exempted from the advance informed agreement procedure "
+                "(Art 13(1)(b))"
+            )
+        else:
+            what = (
+                "the movement may take place at the same time as it is notified (Art 13(1)(a))"
+                + (
+                    f"; Annex I items missing, which such a notification must give (Art 13(2)): "
+                    f"{_items(missing)}"
+                    if missing
+                    else ""
+                )
+            )
+        self.case.record(
+            "recorded_simplified",
+            "system",
+            f"Recorded under the Party's specification {spec.reference} ({spec.case_id}; "
+            f"{spec.legal_basis}): {what}; no acknowledgement or decision period runs",
+            {
+                "specification": spec.case_id,
+                "kind": spec.kind,
+                "missing_annex_i_items": [i.value for i in missing],
+            },
+        )
+        self._letter(
+            "simplified",
+            "aia_simplified",
+            kind=spec.kind,
+            specification_reference=spec.reference,
+            specification_title=spec.title,
+            legal_basis=spec.legal_basis,
+            adequate_measures=spec.adequate_measures,
+            bch_record=spec.bch_record,
+            missing_items=(
+                [f"({i.value}) {ANNEX_I_DESCRIPTIONS[i]}" for i in missing]
+                if spec.kind == "movement_at_notification"
+                else []
+            ),
+        )
 
     # ---- Art 9: acknowledgement
 
@@ -385,6 +438,7 @@ class AdvanceInformedAgreement:
             modified_organisms=list(cmd.bch_modified_organisms),
             risk_assessments=list(cmd.bch_risk_assessments),
             public_consultation=self._consultation_words(cmd),
+            documents=self._public_links(cmd),
         )
         return self._result(f"Decision recorded: {bch.RESULT_WORDS[cmd.result]}")
 
@@ -503,6 +557,17 @@ class AdvanceInformedAgreement:
             "results are to be stated with the decision",
             {"opened_on": c.opened_on.isoformat(), "ends_on": c.ends_on.isoformat()},
         )
+
+    def _public_links(self, cmd: Decide) -> list[BchLink]:
+        """The decision's public dossier documents, linked from the BCH record where the public
+        register serves them (the API checked that each is public, Art 21)."""
+        base = self._start.authority.api_url
+        if not base:
+            return []
+        return [
+            BchLink(url=f"{base}/v1/register/{self._start.case_id}/documents/{d}", name="Document")
+            for d in cmd.documents
+        ]
 
     def _consultation_words(self, cmd: Decide) -> str | None:
         c = self._st.consultation

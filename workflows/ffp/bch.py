@@ -64,4 +64,6 @@ def record(
         lmo_unique_identifier=annex.e_unique_identifier,
         risk_assessment_summary=decided.risk_assessment_summary,
         modified_organisms=list(decided.bch_modified_organisms),
+        direct_use="import" if start.opening.kind == "first_import" else "domestic_use",
+        direct_uses=list(uses),
     )

@@ -78,7 +78,7 @@ class Case:
             on_failed=self._message_failed,
             on_change=self.touch,
         )
-        self.projection = Projection(upsert_unchanged=False)
+        self.projection = Projection(upsert_unchanged=False, api_url=authority.api_url)
 
     @classmethod
     def open(cls, start: CaseStart, carried: KernelState | None) -> Case:

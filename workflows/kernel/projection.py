@@ -15,7 +15,10 @@ from workflows.models import CaseView
 
 
 class Projection:
-    def __init__(self, *, upsert_unchanged: bool) -> None:
+    def __init__(self, *, upsert_unchanged: bool, api_url: str | None = None) -> None:
+        # The current details are workflow metadata, not a command: the link below changes no
+        # history, and cases opened before the API's address was snapshotted simply show none.
+        self._api_url = api_url
         # Cases started before the kernel upserted every attribute on every change; their
         # histories hold those commands, so they keep doing it.
         self._upsert_unchanged = upsert_unchanged
@@ -62,10 +65,16 @@ class Projection:
         if updates:
             workflow.upsert_search_attributes(updates)
         self._shown.update({name: v for name, _, v in values})
-        workflow.set_current_details(details_markdown(self.details(view)))
+        workflow.set_current_details(
+            details_markdown(self.details(view, timeline_url=self.timeline_url(view.case_id)))
+        )
+
+    def timeline_url(self, case_id: str) -> str | None:
+        """The case's timeline picture (api/timeline.py), where the API is reachable."""
+        return f"{self._api_url}/v1/cases/{case_id}/timeline.svg" if self._api_url else None
 
     @staticmethod
-    def details(view: CaseView[Any]) -> str:
+    def details(view: CaseView[Any], timeline_url: str | None = None) -> str:
         """The Web UI's current details: the status, every deadline with its explanation, and
         the last step. Dated, not counted ("overdue since"), so they stay true between
         activations."""
@@ -74,6 +83,8 @@ class Projection:
             lines.append(f"- {d.label} ({d.article}): {d.status.value}; {d.explanation}")
         if view.history:
             lines += ["", f"Last step: {view.history[-1].summary}"]
+        if timeline_url is not None:
+            lines += ["", f"[Timeline of the case / Az ügy idővonala]({timeline_url})"]
         return "\n".join(lines)
 
     def changed(self, view: CaseView[Any]) -> bool:

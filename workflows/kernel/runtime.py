@@ -53,7 +53,9 @@ class CaseProcedure(Protocol):
 async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
     case = procedure.case
     case.legacy = not workflow.patched(KERNEL_PATCH)
-    case.projection = type(case.projection)(upsert_unchanged=case.legacy)
+    case.projection = type(case.projection)(
+        upsert_unchanged=case.legacy, api_url=case.authority.api_url
+    )
     register = asyncio.create_task(_register_loop(procedure))
     if case.legacy:
         deliveries = [
@@ -79,7 +81,9 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         timeout = max(wake_at - workflow.now(), timedelta(seconds=1))
         try:
             await workflow.wait_condition(
-                lambda: case.changed, timeout=timeout, timeout_summary=why
+                lambda: case.changed or _may_continue_as_new(procedure),
+                timeout=timeout,
+                timeout_summary=why,
             )
         except TimeoutError:
             pass
@@ -112,6 +116,21 @@ def _history_is_long(case: Case) -> bool:
     return (
         info.is_continue_as_new_suggested()
         or info.get_current_history_length() >= case.continue_as_new_after_events
+    )
+
+
+def _may_continue_as_new(procedure: CaseProcedure) -> bool:
+    """A long case whose messages and register caught up after its last turn continues as new
+    now, not at its next timer: a case that sends mail on every timer (follow-ups) would
+    otherwise never find a moment with nothing in flight. False for every shorter history, so
+    cases recorded before this check replay as they ran."""
+    case = procedure.case
+    return (
+        not case.legacy
+        and _history_is_long(case)
+        and not procedure.busy
+        and not case.outbox.pending
+        and case.state.synced_version >= case.state.version
     )
 
 
