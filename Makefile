@@ -61,9 +61,11 @@ soak-quick: venv
 bch-check: venv
 	$(BIN)/python -m infra.bch_check
 
+# Speed on the dev server side by side with bare Temporal (bench/suite.py, docs/performance.md):
+# a few minutes on two cores; make bench BENCH_ARGS=--full for 10,000 open cases. The statutory
+# clock and the time-skipping figures alone: python -m bench; history per case: python -m bench.history.
 bench: venv
-	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; \
-	else echo "no benchmarks yet (bench/__main__.py is missing)"; fi
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
 
 clean:
 	rm -rf .stack

@@ -39,8 +39,7 @@ from infra.settings import Settings
 from infra.smtp_sink import SmtpSink
 from tests.support.samples import notification
 from tests.support.temporal import _binary, register_search_attributes
-from workflows.aia import AdvanceInformedAgreement
-from workflows.aia.models import Acknowledge, Decide, RiskAssessment, Stage
+from workflows.aia.models import Acknowledge, AiaDetails, Decide, RiskAssessment, Stage
 from workflows.models import CaseView
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +120,8 @@ async def _one_case(
 
 
 async def _closed(client: Client, case_id: str) -> tuple[CaseView, float]:
-    final = await client.get_workflow_handle_for(AdvanceInformedAgreement.run, case_id).result()
+    handle = client.get_workflow_handle(case_id, result_type=CaseView[AiaDetails])
+    final: CaseView = await handle.result()
     return final, time.perf_counter()
 
 

