@@ -62,7 +62,7 @@ async def test_consultation_closes_on_its_end_date_and_its_results_go_with_the_d
             "open_consultation",
             OpenConsultation(ends_on=decision_due + timedelta(days=1), subject=SUBJECT),
         )
-    with pytest.raises(InvalidCommand, match="must be after today"):
+    with pytest.raises(InvalidCommand, match="a consultation ends after today"):
         await run_command(
             stack.client,
             cid,

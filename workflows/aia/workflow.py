@@ -364,7 +364,9 @@ class AdvanceInformedAgreement:
             )
         today = self.case.today()
         if cmd.ends_on <= today:
-            raise invalid(f"ends_on {cmd.ends_on} must be after today ({today})")
+            raise invalid(
+                f"ends_on {cmd.ends_on} is not possible: a consultation ends after today ({today})"
+            )
         limit = self._clocks.decision() or self._clocks.proceed()
         if limit is not None and limit.due is not None and cmd.ends_on > limit.due:
             what = (
