@@ -82,7 +82,7 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=activities(settings, pool),
         interceptors=[CaseLoggingInterceptor()],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(settings.worker_sandbox),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,

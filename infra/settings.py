@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     # Sizing of one worker (docs/performance.md has the figure each value gives). A case not in
     # the workflow cache is rebuilt from its whole history (a new sandboxed instance, every event
     # replayed) whenever it wakes, is read or receives a command.
+    worker_sandbox: Literal["shared", "strict"] = Field(
+        default="shared",
+        description="shared: workflow modules loaded once for every case (less memory per "
+        "cached case); strict: each case imports them afresh and the sandbox refuses "
+        "non-deterministic calls as they happen (what the tests run)",
+    )
     worker_max_cached_workflows: int = Field(
         default=1000,
         ge=0,

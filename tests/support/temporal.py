@@ -88,6 +88,7 @@ def stack_settings(pg_url: str, smtp_port: int, bch_url: str, task_queue: str) -
         officer_email="officers@authority.example",
         escalation_email="head@authority.example",
         documents_dir=str(_DOCUMENTS),
+        worker_sandbox="strict",  # every tested workflow path checked by the strict sandbox
     )
 
 

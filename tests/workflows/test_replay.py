@@ -30,14 +30,17 @@ def test_there_are_recorded_histories() -> None:
     assert recorded(), "no histories in tests/histories/"
 
 
+@pytest.mark.parametrize("strength", ["strict", "shared"])
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
-async def test_history_replays_with_current_code(path: Path) -> None:
+async def test_history_replays_with_current_code(path: Path, strength: str) -> None:
+    """Under the strict sandbox the tests run and the shared one the worker runs by default
+    (workflows/sandbox.py)."""
     events = json.loads(path.read_text())
     history = WorkflowHistory.from_json(path.stem, events)
     replayer = Replayer(
         workflows=list(WORKFLOWS),
         data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strength),
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
