@@ -263,6 +263,7 @@ def create_app(
             "Not ready",
             "not answering: " + ", ".join(down),
             "service-unavailable",
+            rule="service-available",
             headers={"Retry-After": "5"},
             extra={"components": components.model_dump()},
         )

@@ -209,7 +209,9 @@ async def run_command(
         case = await get_case(client, case_id, pool)  # 404 first, if there is no such case
         raise CommandRefused(
             f"case {case.case_id} is a case of the {spec.procedure.value} procedure, which has "
-            f"no such command ('{name}' of the {(procedure or spec.procedure).value} procedure)"
+            f"no such command ('{name}' of the {(procedure or spec.procedure).value} procedure); "
+            "send one of its own procedure's commands (see /docs)",
+            rule="command-of-procedure",
         )
     declared = spec.command(name)
     if pool is not None and declared is not None and declared.check is not None:
@@ -275,7 +277,9 @@ async def _update(
             except CaseNotFound:
                 raise CaseNotFound(f"no case {case_id}") from err
             raise CommandRefused(
-                f"the case is closed ({case.stage.replace('_', ' ')}); no further commands"
+                f"the case is closed ({case.stage.replace('_', ' ')}); it takes no further "
+                "commands",
+                rule="case-open",
             ) from err
         raise
 
@@ -315,12 +319,18 @@ async def _bind_key(
 
 
 def _refusal(err: WorkflowUpdateFailedError) -> Exception:
-    """A validator's refusal as the domain error the API maps to 409 or 422."""
+    """A validator's refusal as the domain error the API maps to 409 or 422, with the rule,
+    article and field the workflow named (workflows/common.py refuse and invalid)."""
     cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type == INVALID:
-        return InvalidCommand(cause.message)
-    if isinstance(cause, ApplicationError) and cause.type == REFUSED:
-        return CommandRefused(cause.message)
+    if isinstance(cause, ApplicationError) and cause.type in (INVALID, REFUSED):
+        members = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        kind = InvalidCommand if cause.type == INVALID else CommandRefused
+        return kind(
+            cause.message,
+            rule=str(members.get("rule") or kind.type_slug),
+            article=members.get("article"),
+            **({"field": members["field"]} if members.get("field") else {}),
+        )
     return err
 
 

@@ -159,7 +159,9 @@ async def add_comment(
             if row is not None:
                 return CommentReceipt.model_validate(dict(row)), False
         if not _accepts(entry, today):
-            raise CommandRefused(_why_closed(entry, today))
+            raise CommandRefused(
+                _why_closed(entry, today), rule="consultation-open", article="Art 23(2)"
+            )
         row = await conn.fetchrow(
             "INSERT INTO consultation_comments (case_id, author_name, author_email, organisation,"
             " comment, received_at, received_on, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6,"
@@ -190,13 +192,19 @@ def _why_closed(entry: RegisterEntry, today: date) -> str:
     c = entry.consultation
     assert c is not None
     if entry.withdrawn_on is not None:
-        return f"the notification was withdrawn on {entry.withdrawn_on}: the consultation ended"
+        return (
+            f"the notification was withdrawn on {entry.withdrawn_on}: the public consultation "
+            "on it ended (Art 23(2)) and receives no more comments"
+        )
     if entry.decision is not None or c.closed_on is not None or today > c.ends_on:
         return (
             f"the public consultation on {entry.case_id} closed at the end of {c.ends_on} "
             "(Art 23(2)); comments are no longer received"
         )
-    return f"the public consultation on {entry.case_id} opens on {c.opened_on}"
+    return (
+        f"the public consultation on {entry.case_id} (Art 23(2)) opens on {c.opened_on}; send "
+        f"comments from then until the end of {c.ends_on}"
+    )
 
 
 async def comments(pool: asyncpg.Pool, case_id: str) -> list[Comment]:

@@ -56,11 +56,27 @@ class Problem(BaseModel):
     status: int = Field(examples=[409])
     detail: str | None = Field(
         default=None,
-        examples=["receipt was already acknowledged on 2027-01-20 (Art 9)"],
+        examples=["receipt was already acknowledged on 2027-01-20 (Art 9(1))"],
         description="what went wrong with this request, in words",
     )
     instance: str | None = Field(
         default=None, examples=["/v1/cases/aia-hu-acme-2027-001/acknowledgement"]
+    )
+    rule: str = Field(
+        examples=["acknowledge-once"],
+        description="the rule the request broke, a stable kebab-case name to branch on",
+    )
+    article: str | None = Field(
+        default=None,
+        examples=["Art 9(1)"],
+        description="the treaty article the rule comes from (Cartagena Protocol, or 'SP Art' "
+        "for the Supplementary Protocol), when it comes from one",
+    )
+    field: str | None = Field(
+        default=None,
+        examples=["command.reasons"],
+        description="the request's field the problem concerns, when one does (a 422 also "
+        "lists it in errors)",
     )
 
 
@@ -82,6 +98,8 @@ def problem_response(
     detail: str | None = None,
     type_slug: str | None = None,
     *,
+    rule: str,
+    article: str | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
@@ -93,6 +111,9 @@ def problem_response(
     if detail is not None:
         body["detail"] = detail
     body["instance"] = request.url.path
+    body["rule"] = rule
+    if article is not None:
+        body["article"] = article
     body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -183,14 +204,24 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     extra = dict(exc.extra)
     detail = exc.detail
     field = extra.pop("field", None)
-    if field is not None and exc.status == 422:
+    if field is not None:
         # Named like a validation error's field, so clients handle both alike.
         name = f"header {field}" if "-" in str(field) else f"{_body_name(request)}.{field}"
-        error = FieldError(field=name, message=exc.detail)
-        extra["errors"] = [error.model_dump()]
-        detail = _detail([error])
+        extra["field"] = name
+        if exc.status == 422:
+            error = FieldError(field=name, message=exc.detail)
+            extra["errors"] = [error.model_dump()]
+            detail = _detail([error])
     return problem_response(
-        request, exc.status, exc.title, detail, exc.type_slug, headers=exc.headers, extra=extra
+        request,
+        exc.status,
+        exc.title,
+        detail,
+        exc.type_slug,
+        rule=exc.rule or exc.type_slug,
+        article=exc.article,
+        headers=exc.headers,
+        extra=extra,
     )
 
 
@@ -203,13 +234,22 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     return _invalid(request, field_errors(exc.errors(), _body_name(request)))
 
 
+# An article as the models' messages cite it: "Art 10(3)(c)", "SP Art 5(2)", "Arts 7-10".
+_CITATION = re.compile(r"\b(?:SP )?Arts? \d+[a-z]?(?:\([0-9a-z]+\))*(?:-\d+)?")
+
+
 def _invalid(request: Request, errors: list[FieldError]) -> JSONResponse:
+    # A model's validator that enforces a treaty rule says its article in the message; the
+    # problem names them once more as its ``article``, as a refusal does.
+    cited = list(dict.fromkeys(c for e in errors for c in _CITATION.findall(e.message)))
     return problem_response(
         request,
         422,
         "Invalid request",
         _detail(errors),
         "validation-error",
+        rule="request-fields",
+        article="; ".join(cited) or None,
         extra={"errors": [e.model_dump() for e in errors]},
     )
 
@@ -223,6 +263,7 @@ def _unsupported_media_type(request: Request) -> JSONResponse:
         f"the request body must be JSON, sent as Content-Type: {JSON} (it was sent "
         + (f"as {sent})" if sent else "without a Content-Type)"),
         "unsupported-media-type",
+        rule="json-body",
     )
 
 
@@ -245,6 +286,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         return _unreadable_body(request, exc.__cause__)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+    rules = {404: "known-resource", 405: "allowed-method", 413: "body-size"}
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no resource at {request.url.path}; see /docs for the API"
@@ -268,6 +310,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         titles.get(exc.status_code, detail),
         detail,
         slugs.get(exc.status_code),
+        rule=rules.get(exc.status_code, "http"),
         headers=headers,
     )
 
@@ -334,6 +377,7 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
         "Case service unavailable",
         detail,
         "service-unavailable",
+        rule="service-available",
         headers={"Retry-After": "5"},
     )
 
@@ -390,6 +434,7 @@ async def _on_database(request: Request, exc: Exception) -> JSONResponse:
         "Register unavailable",
         "the case register (database) is unavailable; nothing was changed; retry later",
         "service-unavailable",
+        rule="service-available",
         headers={"Retry-After": "5"},
     )
 
@@ -410,6 +455,7 @@ async def _on_unexpected(request: Request, exc: BaseException) -> JSONResponse:
         "an unexpected error occurred; nothing is known to have changed. Quote the correlation "
         "id when reporting it",
         "internal-error",
+        rule="unexpected-error",
         extra={"correlation_id": correlation_id},
     )
 

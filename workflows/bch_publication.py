@@ -172,11 +172,13 @@ class BchPublicationWorkflow:
         if self._state not in waiting:
             raise refuse(
                 f"the record is {self._state.value.replace('_', ' ')}; it can be resubmitted only "
-                "after the BCH refused it, the focal point rejected it, or the request lapsed"
+                "after the BCH refused it, the focal point rejected it, or the request lapsed",
+                rule="resubmit-after-refusal",
             )
         if self._state == PublicationState.VALIDATION_FAILED and not _changes(correction):
             raise invalid(
-                "the BCH refused this record: correct at least one field before resubmitting"
+                "the BCH refused this record: correct at least one field before resubmitting",
+                rule="correction-changes-record",
             )
 
     @workflow.query

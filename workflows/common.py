@@ -46,14 +46,31 @@ BCH_RETRY = RetryPolicy(
 )
 
 
-def refuse(message: str) -> ApplicationError:
-    """For a validator: the command is not allowed in the case's current stage."""
-    return ApplicationError(message, type=REFUSED, non_retryable=True)
+def _members(rule: str, article: str | None, field: str | None) -> dict[str, str]:
+    """What the API adds to the problem beside the message: the rule broken (a stable kebab-case
+    name), the treaty article it comes from, and the command's field it concerns."""
+    members = {"rule": rule, "article": article, "field": field}
+    return {k: v for k, v in members.items() if v is not None}
 
 
-def invalid(message: str) -> ApplicationError:
-    """For a validator: the command itself is incomplete or contradicts the Protocol."""
-    return ApplicationError(message, type=INVALID, non_retryable=True)
+def refuse(
+    message: str, *, rule: str, article: str | None = None, field: str | None = None
+) -> ApplicationError:
+    """For a validator: the command is not allowed in the case's current stage (a 409). ``rule``
+    names what forbids it; ``article`` the treaty article where the rule comes from the treaty."""
+    return ApplicationError(
+        message, _members(rule, article, field), type=REFUSED, non_retryable=True
+    )
+
+
+def invalid(
+    message: str, *, rule: str, article: str | None = None, field: str | None = None
+) -> ApplicationError:
+    """For a validator: the command itself is incomplete or contradicts the Protocol (a 422);
+    ``field`` names the command's field at fault, relative to the command's body."""
+    return ApplicationError(
+        message, _members(rule, article, field), type=INVALID, non_retryable=True
+    )
 
 
 _TYPOGRAPHIC = re.compile(r"\((c|r|tm)\)", re.IGNORECASE)

@@ -35,7 +35,10 @@ def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetim
     if n.party_of_import != settings.authority_party:
         raise InvalidNotification(
             f"party_of_import is {n.party_of_import}, but this authority acts for "
-            f"{settings.authority_party}; Art 8 notifications go to the Party of import",
+            f"{settings.authority_party}: send the notification to the competent national "
+            "authority of the Party of import (Art 8(1))",
+            rule="notified-to-party-of-import",
+            article="Art 8(1)",
             field="party_of_import",
         )
     received_on = receipt_date(n.received_on, today, settings)
@@ -94,17 +97,23 @@ async def _simplified_path(pool: asyncpg.Pool, opening: Opening, n: aia.Notifica
 async def _public_documents(pool: asyncpg.Pool, case_id: str, cmd: aia.Decide) -> None:
     """A decision links only documents of the case's own dossier that are public: everything
     on the BCH is public (Art 21)."""
-    for document_id in cmd.documents:
+    for index, document_id in enumerate(cmd.documents):
         try:
             meta = await documents.one(pool, case_id, document_id)
         except DocumentNotFound as err:
             raise InvalidCommand(
-                f"documents: {document_id} is not a document of case {case_id}'s dossier"
+                f"{document_id} is not a document of case {case_id}'s dossier; "
+                "upload it to the case first, or leave it out",
+                rule="document-of-case",
+                field=f"documents[{index}]",
             ) from err
         if meta.confidential:
             raise InvalidCommand(
-                f"documents: {document_id} ({meta.filename}) is marked confidential; it is "
-                "never linked from the BCH, which is public (Art 21)"
+                f"{document_id} ({meta.filename}) is marked confidential, and the "
+                "BCH record is public: leave it out, or link a public version (Art 21(3))",
+                rule="decision-documents-public",
+                article="Art 21(3)",
+                field=f"documents[{index}]",
             )
 
 

@@ -28,7 +28,9 @@ def _learned_on(o: emergency.Occurrence, today: date, settings: Settings) -> dat
     learned = o.learned_on or today
     if learned > today:
         raise InvalidNotification(
-            f"learned_on {learned} is in the future (today is {today} in {settings.timezone})",
+            f"learned_on {learned} is in the future (today is {today} in {settings.timezone}); "
+            "state the day the authority knew of the occurrence, or leave it out for today",
+            rule="date-not-future",
             field="learned_on",
         )
     oldest = today - timedelta(days=settings.max_receipt_age_days)
@@ -36,6 +38,7 @@ def _learned_on(o: emergency.Occurrence, today: date, settings: Settings) -> dat
         raise InvalidNotification(
             f"learned_on {learned} is more than {settings.max_receipt_age_days} days ago (the "
             f"earliest accepted is {oldest}); check the date",
+            rule="date-within-age-limit",
             field="learned_on",
         )
     return learned

@@ -39,13 +39,15 @@ def _open_ffp(
         if received_on > today:
             raise InvalidNotification(
                 f"decided_on {received_on} is in the future (today is {today} in "
-                f"{settings.timezone})",
+                f"{settings.timezone}); record the decision once it is made",
+                rule="date-not-future",
                 field="decided_on",
             )
         if o.application_received_on is not None and o.application_received_on > received_on:
             raise InvalidNotification(
                 f"application_received_on {o.application_received_on} is not possible: it is "
-                f"after the decision of {received_on}",
+                f"after the decision of {received_on}; check both dates",
+                rule="date-order",
                 field="application_received_on",
             )
     case_id = ffp_case_id(party, o.reference)

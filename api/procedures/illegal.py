@@ -22,7 +22,9 @@ def _open_illegal(
     party = settings.authority_party
     if m.found_on > today:
         raise InvalidNotification(
-            f"found_on {m.found_on} is in the future (today is {today} in {settings.timezone})",
+            f"found_on {m.found_on} is in the future (today is {today} in {settings.timezone}); "
+            "state the day the movement was found",
+            rule="date-not-future",
             field="found_on",
         )
     oldest = today - timedelta(days=settings.max_receipt_age_days)
@@ -30,12 +32,16 @@ def _open_illegal(
         raise InvalidNotification(
             f"found_on {m.found_on} is more than {settings.max_receipt_age_days} days ago (the "
             f"earliest accepted is {oldest}); check the date",
+            rule="date-within-age-limit",
             field="found_on",
         )
     if m.party_of_origin.party == party:
         raise InvalidNotification(
             f"the Party of origin cannot be {party}, the Party recording the movement: an "
-            "illegal transboundary movement comes from another Party (Art 25(2))",
+            "illegal transboundary movement comes from another Party (Art 25(2)); name the "
+            "Party it came from",
+            rule="origin-another-party",
+            article="Art 25(2)",
             field="party_of_origin.party",
         )
     case_id = illegal_case_id(party, m.reference)

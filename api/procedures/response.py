@@ -50,12 +50,15 @@ def _open_response(
         raise InvalidNotification(
             f"occurred_on {o.occurred_on} is after the report of {received_on}: the damage is "
             "reported when it has occurred (or, for a likelihood of damage, leave it out)",
+            rule="date-order",
             field="occurred_on",
         )
     if o.movement.started_on > received_on:
         raise InvalidNotification(
             f"started_on {o.movement.started_on} is after the report of {received_on}: the LMO "
-            "finds its origin in a movement that had started (SP Art 3(1))",
+            "finds its origin in a movement that had started (SP Art 3(1)); check the date",
+            rule="date-order",
+            article="SP Art 3(1)",
             field="movement.started_on",
         )
     case_id = response_case_id(party, o.reference)

@@ -29,11 +29,15 @@ def _open_simplified(
         raise InvalidNotification(
             f"effective_on {effective} is before today ({today} in {settings.timezone}): a "
             "specification is made in advance (Art 13(1)) and applies from today at the earliest",
+            rule="specified-in-advance",
+            article="Art 13(1)",
             field="effective_on",
         )
     if o.expires_on is not None and o.expires_on < effective:
         raise InvalidNotification(
-            f"expires_on {o.expires_on} is before effective_on {effective}",
+            f"expires_on {o.expires_on} is before effective_on {effective}: a specification "
+            "expires after it takes effect",
+            rule="date-order",
             field="expires_on",
         )
     party = settings.authority_party

@@ -173,7 +173,9 @@ def receipt_date(received_on: date | None, today: date, settings: Settings) -> d
     received = received_on or today
     if received > today:
         raise InvalidNotification(
-            f"received_on {received} is in the future (today is {today} in {settings.timezone})",
+            f"received_on {received} is in the future (today is {today} in {settings.timezone}); "
+            "state the real date of receipt, or leave it out for today",
+            rule="date-not-future",
             field="received_on",
         )
     oldest = today - timedelta(days=settings.max_receipt_age_days)
@@ -183,6 +185,7 @@ def receipt_date(received_on: date | None, today: date, settings: Settings) -> d
             f"earliest accepted is {oldest}); check the date. A case entered late counts its "
             "deadlines from its real date of receipt, so every one of them would long have "
             "lapsed (BIOSAFETY_MAX_RECEIPT_AGE_DAYS sets the bound)",
+            rule="date-within-age-limit",
             field="received_on",
         )
     return received

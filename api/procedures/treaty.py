@@ -25,13 +25,15 @@ def _open_treaty(settings: Settings, d: treaty.Deposit, today: date, now: dateti
     if d.deposited_on > today:
         raise InvalidNotification(
             f"deposited_on {d.deposited_on} is in the future (today is {today} in "
-            f"{settings.timezone})",
+            f"{settings.timezone}); record a deposit once it is made",
+            rule="date-not-future",
             field="deposited_on",
         )
     if d.deposited_on < text.adopted_on:
         raise InvalidNotification(
             f"deposited_on {d.deposited_on} is before the {text.name} was adopted "
-            f"({text.adopted_on}): no instrument could be deposited then",
+            f"({text.adopted_on}): no instrument could be deposited then; check the date",
+            rule="date-order",
             field="deposited_on",
         )
     case_id = treaty.treaty_case_id(d.treaty, d.party)

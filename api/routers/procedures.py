@@ -44,7 +44,9 @@ def _authorize_receipt_date(principal: Principal, body: Any) -> None:
     if not principal.is_staff and getattr(body, "received_on", None) is not None:
         raise Forbidden(
             "received_on is recorded by the authority: a notifier may not state it (leave it "
-            "out; the date of receipt is the day the request arrives)"
+            "out; the date of receipt is the day the request arrives)",
+            rule="receipt-date-by-authority",
+            field="received_on",
         )
 
 
@@ -55,13 +57,16 @@ def _authorize_opening(principal: Principal, body: Any, opening: Opening) -> Non
     if opening.owner_email is None:
         raise Forbidden(
             f"you are authenticated as notifier {principal.name}: only the authority's staff "
-            "open this kind of case"
+            "open this kind of case; ask the authority to open it",
+            rule="staff-opens-case",
         )
     if opening.owner_email != principal.name:
         field = "notifier.email" if hasattr(body, "notifier") else "requester.email"
         raise Forbidden(
             f"you are authenticated as notifier {principal.name}, but this request's {field} is "
-            f"{opening.owner_email}: a notifier files only under its own e-mail"
+            f"{opening.owner_email}: a notifier files only under its own e-mail; state yours",
+            rule="notifier-files-own",
+            field=field,
         )
 
 
@@ -162,7 +167,8 @@ def _command_route(spec: ProcedureSpec, declared: CommandSpec) -> None:
             case = await cases.get_case(client, case_id, pool)  # 404 first, if there is none
             raise CommandRefused(
                 f"case {case_id} is a case of the {case.procedure.value} procedure, which has no "
-                f"command '{declared.path}'"
+                f"command '{declared.path}'; send one of its own procedure's commands (see /docs)",
+                rule="command-of-procedure",
             )
         # The audit log names who really gave the command, never what the body claims.
         command = command.model_copy(update={"actor": principal.actor})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,13 +23,34 @@ from tests.support.temporal import Stack
 T = TypeVar("T")
 
 
+RULE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+async def check_problem(response: httpx.Response) -> None:
+    """Every problem any API test meets names its rule, and its article where its words cite
+    one (issue 13: errors people can act on; tests/api/test_problem_rules.py reads the source)."""
+    if not response.headers.get("content-type", "").startswith(PROBLEM_JSON):
+        return
+    await response.aread()
+    problem = response.json()
+    where = f"{response.request.method} {response.request.url.path} -> {problem}"
+    assert RULE.match(str(problem.get("rule"))), f"no rule: {where}"
+    if re.search(r"\bArts? \d+", str(problem.get("detail"))):
+        assert problem.get("article"), f"the detail cites an article, none named: {where}"
+
+
+HOOKS: dict[str, list[Callable[..., Any]]] = {"response": [check_problem]}
+
+
 @pytest_asyncio.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
         stack.settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
     )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", event_hooks=HOOKS
+    ) as client:
         yield client
 
 
@@ -58,6 +80,7 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert problem["type"]
     assert problem["detail"]
     assert problem["instance"] == response.request.url.path
+    assert RULE.match(problem["rule"]), problem
     return problem
 
 
@@ -106,7 +129,9 @@ async def callers(stack: Stack) -> AsyncIterator[Callers]:
 
     def client(token: str | None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+        return httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers, event_hooks=HOOKS
+        )
 
     async with (
         client(staff_token) as staff,

@@ -109,7 +109,7 @@ def served_on(app: ASGIApp, loop: asyncio.AbstractEventLoop) -> ASGIApp:
 AGAINST_THE_CASE_OR_THE_CLOCK = re.compile(
     r"^(\w+_on [0-9]{4}-[0-9]{2}-[0-9]{2} is (in the future|before |after |not possible"
     r"|more than [0-9]+ days ago)|there is no \w+ [0-9]+: the case has [0-9]+"
-    r"|documents: [0-9a-f-]{36} is not a document of )"
+    r"|[0-9a-f-]{36} is not a document of )"
 )
 
 

@@ -142,7 +142,8 @@ async def test_a_case_from_report_to_costs_paid(staff: httpx.AsyncClient, stack:
         await staff.post(f"{base}/response-completion", json={"measure": 9, "findings": "x"}),
         422,
     )
-    assert problem["detail"] == "there is no measure 9: the case has 2"
+    assert problem["detail"] == "command.measure: there is no measure 9: the case has 2"
+    assert (problem["rule"], problem["field"]) == ("measure-exists", "command.measure")
     for n in (1, 2):
         await ok(await staff.post(f"{base}/response-completion",
                                   json={"measure": n, "findings": "Done"}))  # fmt: skip

@@ -177,7 +177,11 @@ class AdvanceInformedAgreement:
     def _acknowledge_allowed(self, cmd: Acknowledge) -> None:
         self._require_open("acknowledge receipt")
         if self._st.acknowledged_on is not None:
-            raise refuse(f"receipt was already acknowledged on {self._st.acknowledged_on} (Art 9)")
+            raise refuse(
+                f"receipt was already acknowledged on {self._st.acknowledged_on} (Art 9(1))",
+                rule="acknowledge-once",
+                article="Art 9(1)",
+            )
 
     # ---- Art 10(3)(c): the clock stops while information is awaited
 
@@ -227,7 +231,8 @@ class AdvanceInformedAgreement:
         if (open_request := self._st.open_request()) is not None:
             raise refuse(
                 f"information requested on {open_request.requested_on} has not been received yet; "
-                "record it as received before requesting more"
+                "record it as received before requesting more",
+                rule="one-request-at-a-time",
             )
 
     @workflow.update
@@ -250,16 +255,25 @@ class AdvanceInformedAgreement:
         self._require_open("record information as received")
         request = self._st.open_request()
         if request is None:
-            raise refuse("there is no open request for information")
+            raise refuse(
+                "there is no open request for information: nothing to record as received",
+                rule="request-open",
+            )
         today = self.case.today()
         if cmd.received_on is None:
             return
         if cmd.received_on > today:
-            raise invalid(f"received_on {cmd.received_on} is in the future (today is {today})")
+            raise invalid(
+                f"received_on {cmd.received_on} is in the future (today is {today})",
+                rule="date-not-future",
+                field="received_on",
+            )
         if cmd.received_on < request.requested_on:
             raise invalid(
                 f"received_on {cmd.received_on} is before the information was requested "
-                f"({request.requested_on})"
+                f"({request.requested_on})",
+                rule="date-order",
+                field="received_on",
             )
         if request.counted:
             # A back-dated arrival must not make an extension notified while the clock was
@@ -269,7 +283,12 @@ class AdvanceInformedAgreement:
             try:
                 self._clocks.decision_with(stops)
             except clock.ClockError as err:
-                raise invalid(f"received_on {cmd.received_on} is not possible: {err}") from err
+                raise invalid(
+                    f"received_on {cmd.received_on} is not possible: {err}",
+                    rule="extension-before-deadline",
+                    article="Art 10(3)(d)",
+                    field="received_on",
+                ) from err
 
     # ---- Art 10(3)(d): extension
 
@@ -308,13 +327,17 @@ class AdvanceInformedAgreement:
         if self._clocks.route_b:
             raise refuse(
                 "the notifier was told the movement may proceed without consent (Art 10(2)(b)); "
-                "there is no Art 10(3) decision period to extend"
+                "there is no Art 10(3) decision period to extend",
+                rule="extension-needs-decision-period",
+                article="Art 10(3)(d)",
             )
         decision = self._clocks.decision()
         if decision is not None and decision.due is not None and self.case.today() > decision.due:
             raise refuse(
                 f"the decision deadline passed on {decision.due}; an extension must be notified "
-                "before the deadline passes (Art 10(3)(d))"
+                "before the deadline passes (Art 10(3)(d))",
+                rule="extension-before-deadline",
+                article="Art 10(3)(d)",
             )
 
     # ---- Art 15: risk assessment
@@ -360,12 +383,16 @@ class AdvanceInformedAgreement:
         self._require_open("open a public consultation")
         if (c := self._st.consultation) is not None:
             raise refuse(
-                f"a public consultation was already opened on {c.opened_on} (until {c.ends_on})"
+                f"a public consultation was already opened on {c.opened_on} (until {c.ends_on}): "
+                "a case has one",
+                rule="consult-once",
             )
         today = self.case.today()
         if cmd.ends_on <= today:
             raise invalid(
-                f"ends_on {cmd.ends_on} is not possible: a consultation ends after today ({today})"
+                f"ends_on {cmd.ends_on} is not possible: a consultation ends after today ({today})",
+                rule="consultation-ends-after-today",
+                field="ends_on",
             )
         limit = self._clocks.decision() or self._clocks.proceed()
         if limit is not None and limit.due is not None and cmd.ends_on > limit.due:
@@ -380,12 +407,18 @@ class AdvanceInformedAgreement:
                     " (or extend the decision period first, Art 10(3)(d))"
                     if self._clocks.decision()
                     else ""
-                )
+                ),
+                rule="consultation-ends-before-decision",
+                article="Art 23(2)",
+                field="ends_on",
             )
         if limit is not None and limit.due is None:
             raise refuse(
                 "the decision clock is stopped while information is awaited (Art 10(3)(c)): "
-                "the latest possible end date is not known until it runs again"
+                "the latest possible end date is not known until it runs again; record the "
+                "information as received first",
+                rule="decision-clock-running",
+                article="Art 10(3)(c)",
             )
 
     # ---- Art 10(3)(a)-(b), 10(4), 10(6): the decision
@@ -448,41 +481,72 @@ class AdvanceInformedAgreement:
     def _decide_allowed(self, cmd: Decide) -> None:
         self._require_open("decide")
         if self._st.acknowledged_on is None:
-            raise refuse("receipt has not been acknowledged yet (Art 9); acknowledge it first")
+            raise refuse(
+                "receipt has not been acknowledged yet (Art 9(2)(c): the acknowledgement says "
+                "which procedure the decision follows); acknowledge it first",
+                rule="acknowledge-before-decision",
+                article="Art 9(2)(c)",
+            )
         if self._st.risk_assessment is None:
             raise refuse(
-                "no risk assessment is recorded; decisions under Article 10 rest on a risk "
-                "assessment (Art 10(1), 15(2))"
+                "no risk assessment is recorded: record one first; decisions under Article 10 "
+                "rest on a risk assessment (Art 15(2), Art 10(1))",
+                rule="decision-needs-risk-assessment",
+                article="Art 15(2)",
             )
         if cmd.result == "approval" and cmd.conditions:
             raise invalid(
-                "an unconditional approval has no conditions; use approval_with_conditions"
+                "an unconditional approval has no conditions; use approval_with_conditions "
+                "(Art 10(3)(a))",
+                rule="result-matches-conditions",
+                article="Art 10(3)(a)",
+                field="conditions",
             )
         if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise invalid("approval_with_conditions needs at least one condition")
+            raise invalid(
+                "approval_with_conditions needs at least one condition (Art 10(3)(a))",
+                rule="result-matches-conditions",
+                article="Art 10(3)(a)",
+                field="conditions",
+            )
         if cmd.result != "approval" and not (cmd.reasons and cmd.reasons.strip()):
             raise invalid(
                 "reasons are required: except where consent is unconditional, a decision sets "
-                "out the reasons on which it is based (Art 10(4))"
+                "out the reasons on which it is based (Art 10(4))",
+                rule="decision-needs-reasons",
+                article="Art 10(4)",
+                field="reasons",
             )
         if (c := self._st.consultation) is not None and c.closed_on is None:
             raise refuse(
                 f"the public consultation runs until the end of {c.ends_on} (Art 23(2)); decide "
-                "once it has closed, stating its results"
+                "once it has closed, stating its results",
+                rule="consultation-closed-before-decision",
+                article="Art 23(2)",
             )
         if c is not None and not cmd.consultation_results:
             raise invalid(
                 f"the public was consulted from {c.opened_on} to {c.ends_on}: state the results "
-                "of the consultation in consultation_results (Art 23(2))"
+                "of the consultation in consultation_results (Art 23(2))",
+                rule="decision-states-consultation-results",
+                article="Art 23(2)",
+                field="consultation_results",
             )
         if c is None and cmd.consultation_results:
-            raise invalid("no public consultation was held: consultation_results must be empty")
+            raise invalid(
+                "no public consultation was held: leave consultation_results empty",
+                rule="consultation-results-need-consultation",
+                field="consultation_results",
+            )
         if cmd.result != "prohibition" and not (
             cmd.subsequent_imports and cmd.subsequent_imports.strip()
         ):
             raise invalid(
                 "an approval states how it applies to subsequent imports of the same LMO "
-                "(Art 10(3)(a)): set subsequent_imports"
+                "(Art 10(3)(a)): set subsequent_imports",
+                rule="approval-states-subsequent-imports",
+                article="Art 10(3)(a)",
+                field="subsequent_imports",
             )
 
     # ---- withdrawal (Art 21(5))
@@ -605,7 +669,10 @@ class AdvanceInformedAgreement:
 
     def _require_open(self, what: str) -> None:
         if (stage := self._st.stage) in CLOSED_STAGES:
-            raise refuse(f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})")
+            raise refuse(
+                f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})",
+                rule="case-open",
+            )
 
     # ---- messages
 

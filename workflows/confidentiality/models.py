@@ -223,6 +223,12 @@ class Stage(StrEnum):
 
 
 SETTLED = (Stage.CONFIDENTIAL, Stage.DISCLOSED, Stage.PROTECTED)
+# The paragraph that settled a claim, named with a refusal that cites its stage's words.
+SETTLED_BY = {
+    Stage.CONFIDENTIAL: "Art 21(3)",
+    Stage.DISCLOSED: "Art 21(2)",
+    Stage.PROTECTED: "Art 21(5)",
+}
 # The case's stage is its most pressing claim's.
 PRESSING = (
     Stage.REVIEW,

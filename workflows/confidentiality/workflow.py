@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.confidentiality.clocks import ConfidentialityClocks
     from workflows.confidentiality.models import (
         SETTLED,
+        SETTLED_BY,
         STAGE_WORDS,
         ClaimState,
         ClaimView,
@@ -103,12 +104,15 @@ class ConfidentialInformation:
 
     @request_justification.validator
     def _request_justification_allowed(self, cmd: RequestJustification) -> None:
-        for item in cmd.items:
-            c = self._open_claim(item, "request a justification")
+        for i, item in enumerate(cmd.items):
+            c = self._open_claim(item, "request a justification", field=f"items[{i}]")
             if c.justified_on is None and c.justification_requested_on is not None:
                 raise refuse(
                     f"a justification of item ({item}) was requested on "
-                    f"{c.justification_requested_on} and is still awaited"
+                    f"{c.justification_requested_on} and is still awaited: record it, or wait, "
+                    "before asking again",
+                    rule="justification-request-once",
+                    field=f"items[{i}]",
                 )
 
     @workflow.update
@@ -128,7 +132,11 @@ class ConfidentialInformation:
     def _give_justification_allowed(self, cmd: GiveJustification) -> None:
         c = self._open_claim(cmd.item, "justify")
         if c.decided_on is not None:
-            raise refuse(f"the claim on item ({cmd.item}) was decided on {c.decided_on}")
+            raise refuse(
+                f"the claim on item ({cmd.item}) was decided on {c.decided_on}: a justification "
+                "is given before the decision; against a rejection, ask for an internal review",
+                rule="justify-before-decision",
+            )
 
     # ---- Art 21(2): consultation, decision with reasons ---------------------------------------
 
@@ -160,10 +168,17 @@ class ConfidentialInformation:
         c = self._open_claim(cmd.item, "consult the notifier on")
         if c.consultation_opened_on is not None:
             raise refuse(
-                f"the notifier was consulted on item ({cmd.item}) on {c.consultation_opened_on}"
+                f"the notifier was consulted on item ({cmd.item}) on {c.consultation_opened_on}; "
+                "a claim is consulted on once",
+                rule="consult-once",
             )
         if c.decided_on is not None:
-            raise refuse(f"the claim on item ({cmd.item}) was decided on {c.decided_on}")
+            raise refuse(
+                f"the claim on item ({cmd.item}) was decided on {c.decided_on}: the notifier is "
+                "consulted before the decision (Art 21(2))",
+                rule="consult-before-decision",
+                article="Art 21(2)",
+            )
 
     @workflow.update
     async def give_views(self, cmd: ConsultationViews) -> CommandResult:
@@ -182,11 +197,24 @@ class ConfidentialInformation:
     def _give_views_allowed(self, cmd: ConsultationViews) -> None:
         c = self._open_claim(cmd.item, "give views on")
         if c.consultation_opened_on is None:
-            raise refuse(f"the notifier has not been consulted on item ({cmd.item})")
+            raise refuse(
+                f"the notifier has not been consulted on item ({cmd.item}): views are given in a "
+                "consultation (Art 21(2)); open one first",
+                rule="views-in-consultation",
+                article="Art 21(2)",
+            )
         if c.decided_on is not None:
-            raise refuse(f"the claim on item ({cmd.item}) was decided on {c.decided_on}")
+            raise refuse(
+                f"the claim on item ({cmd.item}) was decided on {c.decided_on}: views are given "
+                "before the decision (Art 21(2))",
+                rule="views-before-decision",
+                article="Art 21(2)",
+            )
         if c.views_given_on is not None:
-            raise refuse(f"views on item ({cmd.item}) were given on {c.views_given_on}")
+            raise refuse(
+                f"views on item ({cmd.item}) were given on {c.views_given_on}; they are given once",
+                rule="views-once",
+            )
 
     @workflow.update
     async def decide_claim(self, cmd: DecideClaim) -> CommandResult:
@@ -225,19 +253,27 @@ class ConfidentialInformation:
     def _decide_claim_allowed(self, cmd: DecideClaim) -> None:
         c = self._open_claim(cmd.item, "decide")
         if c.decided_on is not None:
-            raise refuse(f"the claim on item ({cmd.item}) was decided on {c.decided_on}")
+            raise refuse(
+                f"the claim on item ({cmd.item}) was decided on {c.decided_on}; a claim is "
+                "decided once, and its rejection changed only on an internal review",
+                rule="decide-once",
+            )
         if cmd.outcome == "confidential":
             return
         if c.consultation_opened_on is None:
             raise refuse(
                 f"the notifier must be consulted before its claim on item ({cmd.item}) is "
-                "rejected (Art 21(2)): open a consultation first"
+                "rejected (Art 21(2)): open a consultation first",
+                rule="consult-before-rejection",
+                article="Art 21(2)",
             )
         until = self._clocks.due(f"consultation-{cmd.item}")
         if c.views_given_on is None and self.case.today() <= until:
             raise refuse(
                 f"the notifier is being consulted on item ({cmd.item}) until {until} and has "
-                "not yet given its views: the claim may be rejected after that (Art 21(2))"
+                "not yet given its views: the claim may be rejected after that (Art 21(2))",
+                rule="consultation-complete",
+                article="Art 21(2)",
             )
 
     # ---- Art 21(2): internal review before any disclosure -------------------------------------
@@ -261,14 +297,25 @@ class ConfidentialInformation:
     def _request_review_allowed(self, cmd: RequestReview) -> None:
         c = self._open_claim(cmd.item, "ask for a review of")
         if c.outcome != "not_confidential":
-            raise refuse(f"the claim on item ({cmd.item}) has not been rejected")
+            raise refuse(
+                f"the claim on item ({cmd.item}) has not been rejected: only a rejection is "
+                "reviewed (Art 21(2))",
+                rule="review-of-rejection",
+                article="Art 21(2)",
+            )
         if c.review_requested_on is not None:
-            raise refuse(f"a review of item ({cmd.item}) was requested on {c.review_requested_on}")
+            raise refuse(
+                f"a review of item ({cmd.item}) was requested on {c.review_requested_on}; it is "
+                "requested once",
+                rule="review-request-once",
+            )
         until = self._clocks.due(f"review-window-{cmd.item}")
         if self.case.today() > until or c.review_window_ended_on is not None:
             raise refuse(
                 f"the opportunity to ask for an internal review of item ({cmd.item}) ended on "
-                f"{until} (Art 21(2))"
+                f"{until} (Art 21(2))",
+                rule="review-request-in-time",
+                article="Art 21(2)",
             )
 
     @workflow.update
@@ -306,9 +353,16 @@ class ConfidentialInformation:
     def _decide_review_allowed(self, cmd: DecideReview) -> None:
         c = self._open_claim(cmd.item, "decide a review of")
         if c.review_requested_on is None:
-            raise refuse(f"no internal review of item ({cmd.item}) was requested")
+            raise refuse(
+                f"no internal review of item ({cmd.item}) was requested: record the request first",
+                rule="review-requested",
+            )
         if c.reviewed_on is not None:
-            raise refuse(f"the review of item ({cmd.item}) was decided on {c.reviewed_on}")
+            raise refuse(
+                f"the review of item ({cmd.item}) was decided on {c.reviewed_on}; a review is "
+                "decided once",
+                rule="review-decide-once",
+            )
 
     @workflow.update
     async def disclose(self, cmd: Disclose) -> CommandResult:
@@ -329,16 +383,25 @@ class ConfidentialInformation:
         if c.outcome != "not_confidential":
             raise refuse(
                 f"the claim on item ({cmd.item}) has not been rejected after consulting the "
-                "notifier (Art 21(2)): nothing may be disclosed"
+                "notifier (Art 21(2)): nothing may be disclosed",
+                rule="disclose-after-rejection",
+                article="Art 21(2)",
             )
         if c.review_requested_on is not None and c.review_outcome is None:
-            raise refuse(f"the internal review of item ({cmd.item}) is still to be decided")
+            raise refuse(
+                f"the internal review of item ({cmd.item}) is still to be decided: nothing is "
+                "disclosed before (Art 21(2))",
+                rule="disclose-after-review",
+                article="Art 21(2)",
+            )
         if c.review_requested_on is None:
             until = self._clocks.due(f"review-window-{cmd.item}")
             if self.case.today() <= until and c.review_window_ended_on is None:
                 raise refuse(
                     f"the notifier may ask for an internal review of item ({cmd.item}) until "
-                    f"{until}: nothing is disclosed before (Art 21(2))"
+                    f"{until}: nothing is disclosed before (Art 21(2))",
+                    rule="disclose-after-review-window",
+                    article="Art 21(2)",
                 )
 
     # ---- Art 21(5): withdrawal ----------------------------------------------------------------
@@ -376,10 +439,17 @@ class ConfidentialInformation:
     @notification_withdrawn.validator
     def _withdrawn_allowed(self, cmd: NotificationWithdrawn) -> None:
         if (on := self._st.withdrawn_on) is not None:
-            raise refuse(f"the notification's withdrawal was recorded on {on}")
+            raise refuse(
+                f"the notification's withdrawal was recorded on {on}; it is recorded once",
+                rule="withdrawal-once",
+            )
         self._require_open("record the withdrawal")
         if cmd.withdrawn_on is not None and cmd.withdrawn_on > (today := self.case.today()):
-            raise invalid(f"withdrawn_on {cmd.withdrawn_on} is in the future (today is {today})")
+            raise invalid(
+                f"withdrawn_on {cmd.withdrawn_on} is in the future (today is {today})",
+                rule="date-not-future",
+                field="withdrawn_on",
+            )
 
     @workflow.query
     def view(self) -> CaseView[ConfidentialityDetails]:
@@ -449,24 +519,30 @@ class ConfidentialInformation:
 
     def _require_open(self, what: str) -> None:
         if self.closed:
-            raise refuse(f"cannot {what}: every claim of this case is settled")
+            raise refuse(f"cannot {what}: every claim of this case is settled", rule="case-open")
 
     def _claim(self, item: str) -> ClaimState:
         c = self._st.claim(item)
         assert c is not None  # the validators guarantee it
         return c
 
-    def _open_claim(self, item: str, what: str) -> ClaimState:
-        """The claim on ``item``, refused when there is none or it is settled."""
+    def _open_claim(self, item: str, what: str, field: str = "item") -> ClaimState:
+        """The claim on ``item``, refused when there is none or it is settled; ``field`` is
+        where the command names the item."""
         c = self._st.claim(item)
         if c is None:  # a fact of the case, not of the command: a 409
             raise refuse(
                 f"this case has no claim on Annex I item ({item}); claimed: "
-                f"{', '.join(f'({x.item})' for x in self._st.claims)}"
+                f"{', '.join(f'({x.item})' for x in self._st.claims)}",
+                rule="claim-exists",
+                field=field,
             )
         if c.stage in SETTLED:
             raise refuse(
-                f"cannot {what} item ({item}): its claim is settled ({STAGE_WORDS[c.stage]})"
+                f"cannot {what} item ({item}): its claim is settled ({STAGE_WORDS[c.stage]})",
+                rule="claim-open",
+                article=SETTLED_BY[c.stage],
+                field=field,
             )
         return c
 

@@ -174,7 +174,11 @@ class Emergency:
         if cmd.party not in parties:
             raise refuse(
                 f"{cmd.party} is not among the affected or potentially affected States of this "
-                f"case ({', '.join(dict.fromkeys(parties))}); Art 17(4) consultation is with them"
+                f"case ({', '.join(dict.fromkeys(parties))}); Art 17(4) consultation is with "
+                "them: name one of them",
+                rule="consult-affected-states",
+                article="Art 17(4)",
+                field="party",
             )
         self._check_date("occurred_on", cmd.occurred_on)
 
@@ -220,7 +224,9 @@ class Emergency:
         if missing := self._not_consulted():
             raise refuse(
                 f"{', '.join(missing)} not yet consulted: Art 17(4) requires the affected States "
-                "to be consulted immediately; record the consultation first"
+                "to be consulted immediately; record the consultation first",
+                rule="affected-states-consulted",
+                article="Art 17(4)",
             )
 
     # ---- what the kernel asks of the procedure -----------------------------------------------
@@ -332,15 +338,28 @@ class Emergency:
 
     def _require_open(self, what: str) -> None:
         if self.closed:
-            raise refuse(f"cannot {what}: the emergency was closed on {self._st.closed_on}")
+            raise refuse(
+                f"cannot {what}: the emergency was closed on {self._st.closed_on}",
+                rule="case-open",
+            )
 
     def _check_date(self, name: str, on: Any) -> None:
         if on is None:
             return
         if on > (today := self.case.today()):
-            raise invalid(f"{name} {on} is in the future (today is {today})")
+            raise invalid(
+                f"{name} {on} is in the future (today is {today})",
+                rule="date-not-future",
+                field=name,
+            )
         if on < (release := self._occurrence.b_release_date):
-            raise invalid(f"{name} {on} is before the release of {release} (Art 17(3)(b))")
+            raise invalid(
+                f"{name} {on} is before the release of {release} (Art 17(3)(b)): give a date on "
+                "or after it",
+                rule="date-after-release",
+                article="Art 17(3)(b)",
+                field=name,
+            )
 
     def _result(self, summary: str) -> CommandResult:
         return self.case.result(self.current_view(), summary)

@@ -112,11 +112,19 @@ class FoodFeedProcessing:
         self._require_open("decide")
         if self._first is None:
             raise refuse(
-                "the final decision was recorded when the case opened (Art 11(1)); a change of "
-                "it is a review of the decision (Art 12)"
+                "the final decision was recorded when the case opened (Art 11(1)); only an "
+                "application before the first import is decided here (Art 11(6)); a change of "
+                "the decision is a review of it (Art 12)",
+                rule="decide-first-import-only",
+                article="Art 11(6)",
             )
         if (decided := self._st.decision) is not None:
-            raise refuse(f"the decision was taken on {decided.decided_on} (Art 11(6))")
+            raise refuse(
+                f"the decision was taken on {decided.decided_on} (Art 11(6)); it is taken once, "
+                "and a change of it is a review of the decision (Art 12)",
+                rule="decide-once",
+                article="Art 11(6)",
+            )
         # Conditions and reasons are the command's own rules (workflows/decision.py): the
         # pydantic converter refuses a command that breaks them before it reaches this.
 
@@ -144,10 +152,16 @@ class FoodFeedProcessing:
         if (queued := self._st.bch_queued_on) is not None:
             raise refuse(
                 f"the Annex II information went to the BCH on {queued} (Art 11(1)); correct it "
-                "on the BCH record"
+                "on the BCH record",
+                rule="annex-ii-before-informing",
+                article="Art 11(1)",
             )
         if not any(v is not None for v in cmd.annex_ii.items().values()):
-            raise invalid("no Annex II item given")
+            raise invalid(
+                "no Annex II item given: give at least one",
+                rule="annex-ii-item-given",
+                field="annex_ii",
+            )
 
     def _inform(self) -> None:
         """Art 11(1): the decision and the Annex II information to the BCH, once every item is
@@ -210,12 +224,23 @@ class FoodFeedProcessing:
         if (decided := self._st.decision) is None:
             raise refuse(
                 "no decision has been taken yet: Art 11(3) requests concern the information on a "
-                "decision given under Art 11(1)"
+                "decision given under Art 11(1)",
+                rule="information-request-after-decision",
+                article="Art 11(3)",
             )
         if (on := cmd.received_on) is not None and on > (today := self.case.today()):
-            raise invalid(f"received_on {on} is in the future (today is {today})")
+            raise invalid(
+                f"received_on {on} is in the future (today is {today})",
+                rule="date-not-future",
+                field="received_on",
+            )
         if on is not None and on < decided.decided_on:
-            raise invalid(f"received_on {on} is before the decision of {decided.decided_on}")
+            raise invalid(
+                f"received_on {on} is before the decision of {decided.decided_on}: a request "
+                "concerns a decision already taken",
+                rule="date-order",
+                field="received_on",
+            )
 
     @workflow.update
     async def answer_information_request(self, cmd: AnswerInformationRequest) -> CommandResult:
@@ -245,9 +270,16 @@ class FoodFeedProcessing:
     def _answer_allowed(self, cmd: AnswerInformationRequest) -> None:
         self._require_open("answer a request for information")
         if cmd.request > (n := len(self._st.requests)):
-            raise invalid(f"there is no request {cmd.request}: the case has {n}")
+            raise invalid(
+                f"there is no request {cmd.request}: the case has {n}, numbered from 1",
+                rule="request-exists",
+                field="request",
+            )
         if (answered := self._st.requests[cmd.request - 1].answered_on) is not None:
-            raise refuse(f"request {cmd.request} was answered on {answered}")
+            raise refuse(
+                f"request {cmd.request} was answered on {answered}; a request is answered once",
+                rule="request-open",
+            )
 
     # ---- closing the file ---------------------------------------------------------------------
 
@@ -266,11 +298,26 @@ class FoodFeedProcessing:
     def _close_allowed(self, cmd: CloseCase) -> None:
         self._require_open("close the file")
         if self._st.decision is None:
-            raise refuse("the decision before the first import is still due (Art 11(6))")
+            raise refuse(
+                "the decision before the first import is still due (Art 11(6)): decide before "
+                "closing the file",
+                rule="close-after-decision",
+                article="Art 11(6)",
+            )
         if self._st.informed_on is None:
-            raise refuse("the Parties have not yet been informed through the BCH (Art 11(1))")
+            raise refuse(
+                "the Parties have not yet been informed through the BCH (Art 11(1)): complete "
+                "any missing Annex II item, and close the file once the BCH has the record",
+                rule="close-after-informing",
+                article="Art 11(1)",
+            )
         if unanswered := [str(r.number) for r in self._st.requests if r.answered_on is None]:
-            raise refuse(f"request(s) {', '.join(unanswered)} not yet answered (Art 11(3))")
+            raise refuse(
+                f"request(s) {', '.join(unanswered)} not yet answered (Art 11(3)): answer them "
+                "before closing the file",
+                rule="close-after-answers",
+                article="Art 11(3)",
+            )
 
     @workflow.query
     def view(self) -> CaseView[FfpDetails]:
@@ -342,7 +389,9 @@ class FoodFeedProcessing:
 
     def _require_open(self, what: str) -> None:
         if self.closed:
-            raise refuse(f"cannot {what}: the file was closed on {self._st.closed_on}")
+            raise refuse(
+                f"cannot {what}: the file was closed on {self._st.closed_on}", rule="case-open"
+            )
 
     def _missing(self) -> str:
         return ", ".join(f"({i.value})" for i in self._st.annex_ii.missing_items())

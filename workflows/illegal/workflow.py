@@ -120,11 +120,17 @@ class IllegalTransboundaryMovement:
         assert current is not None
         on, today = cmd.received_on, self.case.today()
         if on is not None and on > today:
-            raise invalid(f"received_on {on} is in the future (today is {today})")
+            raise invalid(
+                f"received_on {on} is in the future (today is {today})",
+                rule="date-not-future",
+                field="received_on",
+            )
         if on is not None and on < current.started_on:
             raise invalid(
                 f"received_on {on} is before follow-up {current.number} began on "
-                f"{current.started_on}: a reply is recorded in the round it arrived in"
+                f"{current.started_on}: a reply is recorded in the round it arrived in",
+                rule="date-order",
+                field="received_on",
             )
 
     @workflow.update
@@ -148,10 +154,16 @@ class IllegalTransboundaryMovement:
         self._require_running("confirm the disposal")
         today, found = self.case.today(), self._m.found_on
         if cmd.disposed_on > today:
-            raise invalid(f"disposed_on {cmd.disposed_on} is in the future (today is {today})")
+            raise invalid(
+                f"disposed_on {cmd.disposed_on} is in the future (today is {today})",
+                rule="date-not-future",
+                field="disposed_on",
+            )
         if cmd.disposed_on < found:
             raise invalid(
-                f"disposed_on {cmd.disposed_on} is before the movement was found on {found}"
+                f"disposed_on {cmd.disposed_on} is before the movement was found on {found}",
+                rule="date-order",
+                field="disposed_on",
             )
 
     # ---- closing the case ---------------------------------------------------------------------
@@ -173,7 +185,7 @@ class IllegalTransboundaryMovement:
     @close_case.validator
     def _close_allowed(self, cmd: CloseCase) -> None:
         if self.closed:
-            raise refuse(f"the case was closed on {self._st.closed_on}")
+            raise refuse(f"the case was already closed on {self._st.closed_on}", rule="case-open")
 
     @workflow.query
     def view(self) -> CaseView[IllegalDetails]:
@@ -295,11 +307,15 @@ class IllegalTransboundaryMovement:
 
     def _require_running(self, what: str) -> None:
         if self.closed:
-            raise refuse(f"cannot {what}: the case was closed on {self._st.closed_on}")
+            raise refuse(
+                f"cannot {what}: the case was closed on {self._st.closed_on}", rule="case-open"
+            )
         if (d := self._st.disposal) is not None:
             raise refuse(
                 f"cannot {what}: the disposal by {DISPOSAL_WORDS[d.method]} was confirmed on "
-                f"{d.confirmed_on} (Art 25(2)); the case only waits to be closed"
+                f"{d.confirmed_on} (Art 25(2)); the case only waits to be closed",
+                rule="disposal-request-open",
+                article="Art 25(2)",
             )
 
     @property

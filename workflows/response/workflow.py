@@ -152,7 +152,11 @@ class ResponseMeasures:
     async def link_case(self, cmd: LinkCase) -> CommandResult:
         found = await self._lookup(cmd.case_id)
         if not found.found:
-            raise refuse(f"case {cmd.case_id} is not in the case register: nothing to link")
+            raise refuse(
+                f"case {cmd.case_id} is not in the case register: check the id of the case to link",
+                rule="case-exists",
+                field="case_id",
+            )
         if cmd.case_id not in self._st.linked_cases:
             self._st.linked_cases.append(cmd.case_id)
         self.case.record(
@@ -167,7 +171,9 @@ class ResponseMeasures:
     def _link_allowed(self, cmd: LinkCase) -> None:
         self._require_open("link a case")
         if cmd.case_id in self._st.linked_cases:
-            raise refuse(f"the case is linked to {cmd.case_id} already")
+            raise refuse(
+                f"the case is linked to {cmd.case_id} already", rule="link-once", field="case_id"
+            )
 
     # ---- SP Art 5(2)(b), Art 4: the evaluation of the damage --------------------------------
 
@@ -204,7 +210,12 @@ class ResponseMeasures:
     def _evaluate_allowed(self, cmd: EvaluateDamage) -> None:
         self._require_open("evaluate the damage")
         if (on := self._st.decided_on) is not None:
-            raise refuse(f"the response measures were decided on {on} (SP Art 5(2)(c))")
+            raise refuse(
+                f"the response measures were decided on {on}: the damage is evaluated before "
+                "the decision (SP Art 5(2)(b), (c))",
+                rule="evaluation-before-decision",
+                article="SP Art 5(2)(c)",
+            )
 
     # ---- SP Art 5(2)(c), 5(6): the decision on response measures ------------------------------
 
@@ -272,9 +283,16 @@ class ResponseMeasures:
         self._require_open("decide on response measures")
         st = self._st
         if st.evaluation is None:
-            raise refuse("the damage has not been evaluated yet (SP Art 5(2)(b))")
+            raise refuse(
+                "the damage has not been evaluated yet (SP Art 5(2)(b)): evaluate it first",
+                rule="evaluation-before-decision",
+                article="SP Art 5(2)(b)",
+            )
         if st.decided_on is not None:
-            raise refuse(f"the response measures were decided on {st.decided_on}")
+            raise refuse(
+                f"the response measures were decided on {st.decided_on} already",
+                rule="decide-once",
+            )
         self._require_in_time("decide on response measures")
 
     # ---- follow-up and completion --------------------------------------------------------------
@@ -312,10 +330,14 @@ class ResponseMeasures:
     @confirm_completion.validator
     def _completion_allowed(self, cmd: ConfirmCompletion) -> None:
         self._require_measures("confirm completion")
-        self._require_measure(cmd.measure)
+        self._require_measure(cmd.measure, "measure")
         m = self._st.measures[cmd.measure - 1]
         if m.completed_on is not None:
-            raise refuse(f"measure {m.number} was completed on {m.completed_on}")
+            raise refuse(
+                f"measure {m.number} was completed on {m.completed_on} already",
+                rule="measure-open",
+                field="measure",
+            )
         self._require_date("completed_on", cmd.completed_on, self._st.decided_on, "the decision")
 
     @workflow.update
@@ -343,11 +365,23 @@ class ResponseMeasures:
     @take_over.validator
     def _take_over_allowed(self, cmd: TakeOver) -> None:
         self._require_measures("implement measures")
-        for n in cmd.measures:
-            self._require_measure(n)
+        for i, n in enumerate(cmd.measures):
+            self._require_measure(n, f"measures[{i}]")
             m = self._st.measures[n - 1]
-            if m.completed_on is not None or m.by_authority:
-                raise refuse(f"measure {n} is completed or implemented by the authority already")
+            if m.completed_on is not None:
+                raise refuse(
+                    f"measure {n} was completed on {m.completed_on} already",
+                    rule="measure-open",
+                    field=f"measures[{i}]",
+                )
+            if m.by_authority:
+                raise refuse(
+                    f"the authority implements measure {n} already, since {m.taken_over_on} "
+                    "(SP Art 5(4))",
+                    rule="take-over-once",
+                    article="SP Art 5(4)",
+                    field=f"measures[{i}]",
+                )
 
     # ---- SP Art 5(6): review -------------------------------------------------------------------
 
@@ -378,9 +412,17 @@ class ResponseMeasures:
     def _review_allowed(self, cmd: RequestReview) -> None:
         self._require_open("record a review")
         if self._st.decided_on is None:
-            raise refuse("no decision on response measures has been taken (SP Art 5(6))")
+            raise refuse(
+                "no decision on response measures has been taken: only a decision can be "
+                "reviewed (SP Art 5(6))",
+                rule="review-needs-decision",
+                article="SP Art 5(6)",
+            )
         if self._pending_review() is not None:
-            raise refuse("a review is pending already")
+            raise refuse(
+                "a review is pending already: record its outcome before recording another",
+                rule="one-review-at-a-time",
+            )
         self._require_date("lodged_on", cmd.lodged_on, self._st.decided_on, "the decision")
 
     @workflow.update
@@ -407,7 +449,9 @@ class ResponseMeasures:
     def _review_decided_allowed(self, cmd: ReviewOutcome) -> None:
         self._require_open("record the review's outcome")
         if self._pending_review() is None:
-            raise refuse("no review is pending")
+            raise refuse(
+                "no review is pending: record the request for review first", rule="review-pending"
+            )
 
     def _resume_after(self, since: date, today: date) -> None:
         """The suspension ends: each open measure keeps the days it had left when it began."""
@@ -453,9 +497,13 @@ class ResponseMeasures:
     def _costs_allowed(self, cmd: RecordCosts) -> None:
         self._require_open("record costs")
         if self._st.demand is not None:
-            raise refuse(f"the costs were demanded on {self._st.demand.demanded_on}")
-        for item in cmd.items:
-            self._require_date("incurred_on", item.incurred_on, None, "")
+            raise refuse(
+                f"the costs were demanded on {self._st.demand.demanded_on}: costs are recorded "
+                "before the demand",
+                rule="costs-before-demand",
+            )
+        for i, item in enumerate(cmd.items):
+            self._require_date("incurred_on", item.incurred_on, None, "", f"items[{i}].incurred_on")
 
     @workflow.update
     async def demand_costs(self, cmd: DemandCosts) -> CommandResult:
@@ -497,11 +545,20 @@ class ResponseMeasures:
     def _demand_allowed(self, cmd: DemandCosts) -> None:
         self._require_open("demand the costs")
         if self._st.decided_on is None:
-            raise refuse("no decision on response measures has been taken (SP Art 5(5))")
+            raise refuse(
+                "no decision on response measures has been taken: the costs of the evaluation "
+                "and the measures are demanded after it (SP Art 5(5))",
+                rule="demand-needs-decision",
+                article="SP Art 5(5)",
+            )
         if not self._st.costs:
-            raise refuse("no costs have been recorded (SP Art 5(5))")
+            raise refuse(
+                "no costs have been recorded (SP Art 5(5)): record them before the demand",
+                rule="demand-needs-costs",
+                article="SP Art 5(5)",
+            )
         if (d := self._st.demand) is not None:
-            raise refuse(f"the costs were demanded on {d.demanded_on}")
+            raise refuse(f"the costs were demanded on {d.demanded_on} already", rule="demand-once")
         self._require_in_time("demand the costs")
 
     @workflow.update
@@ -526,7 +583,10 @@ class ResponseMeasures:
     def _payment_allowed(self, cmd: RecordPayment) -> None:
         self._require_open("record a payment")
         if (d := self._st.demand) is None:
-            raise refuse("no costs have been demanded")
+            raise refuse(
+                "no costs have been demanded: demand them before recording a payment",
+                rule="payment-needs-demand",
+            )
         self._require_date("paid_on", cmd.paid_on, d.demanded_on, "the demand")
 
     # ---- SP Art 6: exemptions ------------------------------------------------------------------
@@ -556,10 +616,18 @@ class ResponseMeasures:
             provided = ", ".join(self._policy.exemptions) or "none"
             raise refuse(
                 f"domestic law of {self._start.authority.party} provides no '{cmd.ground}' "
-                f"exemption (SP Art 6; provided: {provided})"
+                f"exemption (SP Art 6; provided: {provided})",
+                rule="exemption-in-domestic-law",
+                article="SP Art 6",
+                field="ground",
             )
         if self._st.demand is not None and isinstance(cmd.result, Mitigate):
-            raise refuse(f"the costs were demanded on {self._st.demand.demanded_on}")
+            raise refuse(
+                f"the costs were demanded on {self._st.demand.demanded_on}: a mitigation is "
+                "applied before the demand",
+                rule="mitigate-before-demand",
+                field="result",
+            )
 
     @workflow.query
     def view(self) -> CaseView[ResponseDetails]:
@@ -756,32 +824,56 @@ class ResponseMeasures:
     def _require_open(self, what: str) -> None:
         st = self._st
         if st.scope_checked_on is None:
-            raise refuse(f"cannot {what}: the scope check (SP Art 3) is still running")
+            raise refuse(
+                f"cannot {what}: the scope check (SP Art 3) is still running; try again shortly",
+                rule="scope-checked",
+                article="SP Art 3",
+            )
         if self.closed:
-            raise refuse(f"cannot {what}: the case was closed on {st.closed_on} ({self._stage()})")
+            raise refuse(
+                f"cannot {what}: the case was closed on {st.closed_on} ({self._stage()})",
+                rule="case-open",
+            )
 
     def _require_measures(self, what: str) -> None:
         self._require_open(what)
         if self._st.decided_on is None:
-            raise refuse(f"cannot {what}: no response measures have been decided")
+            raise refuse(
+                f"cannot {what}: no response measures have been decided yet",
+                rule="measures-decided",
+            )
         if self._st.suspended_since is not None:
             raise refuse(
                 f"cannot {what}: the measures are suspended pending review since "
-                f"{self._st.suspended_since} (SP Art 5(6), domestic law)"
+                f"{self._st.suspended_since} (SP Art 5(6), domestic law)",
+                rule="measures-in-force",
+                article="SP Art 5(6)",
             )
         if not self._clocks.open_measures():
-            raise refuse(f"cannot {what}: every measure is completed")
+            raise refuse(f"cannot {what}: every measure is completed", rule="measure-open")
 
-    def _require_measure(self, n: int) -> None:
+    def _require_measure(self, n: int, field: str) -> None:
         if n > (count := len(self._st.measures)):
-            raise invalid(f"there is no measure {n}: the case has {count}")
+            raise invalid(
+                f"there is no measure {n}: the case has {count}", rule="measure-exists", field=field
+            )
 
-    def _require_date(self, name: str, on: date | None, earliest: date | None, what: str) -> None:
+    def _require_date(
+        self, name: str, on: date | None, earliest: date | None, what: str, field: str | None = None
+    ) -> None:
         today = self.case.today()
         if on is not None and on > today:
-            raise invalid(f"{name} {on} is in the future (today is {today})")
+            raise invalid(
+                f"{name} {on} is in the future (today is {today})",
+                rule="date-not-future",
+                field=field or name,
+            )
         if on is not None and earliest is not None and on < earliest:
-            raise invalid(f"{name} {on} is before {what} of {earliest}")
+            raise invalid(
+                f"{name} {on} is before {what} of {earliest}",
+                rule="date-order",
+                field=field or name,
+            )
 
     def _require_in_time(self, what: str) -> None:
         """SP Art 7: a time limit that has passed bars the action (the clock has the date)."""
@@ -791,7 +883,9 @@ class ResponseMeasures:
             if deadline.due is not None and today > deadline.due:
                 raise refuse(
                     f"cannot {what}: the {period.label.lower()} passed on {deadline.due} "
-                    f"({explained(deadline, 'en')}; SP Art 7)"
+                    f"({explained(deadline, 'en')}; SP Art 7)",
+                    rule="within-time-limit",
+                    article="SP Art 7(a)",
                 )
 
     def _pending_review(self) -> ReviewRecord | None:

@@ -155,13 +155,26 @@ class ReviewOfDecision:
     def _change_decision_allowed(self, cmd: ChangeDecision) -> None:
         self._require_open("change the decision")
         if self._st.change is not None:
-            raise refuse(f"the decision was already changed on {self._st.changed_on}")
+            raise refuse(
+                f"the decision was already changed on {self._st.changed_on}; to change it again, "
+                "open a new review",
+                rule="change-decision-once",
+            )
         if cmd.result == "approval" and cmd.conditions:
             raise invalid(
-                "an unconditional approval has no conditions; use approval_with_conditions"
+                "an unconditional approval has no conditions; use approval_with_conditions "
+                "(Art 10(3)(a))",
+                rule="result-matches-conditions",
+                article="Art 10(3)(a)",
+                field="conditions",
             )
         if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise invalid("approval_with_conditions needs at least one condition")
+            raise invalid(
+                "approval_with_conditions needs at least one condition (Art 10(3)(a))",
+                rule="result-matches-conditions",
+                article="Art 10(3)(a)",
+                field="conditions",
+            )
 
     async def _inform(self, cmd: ChangeDecision) -> None:
         """Find every notifier of the LMO in the register and write to each; one letter that
@@ -231,10 +244,17 @@ class ReviewOfDecision:
         if self._request is None:
             raise refuse(
                 "this review was opened by the authority (Art 12(1)); there is no request to "
-                "answer: change the decision, or leave it as it is"
+                "answer (Art 12(3)): change the decision, or leave it as it is",
+                rule="review-requested",
+                article="Art 12(3)",
             )
         if self._st.change is not None:
-            raise refuse(f"the decision was changed on {self._st.changed_on}, which answered it")
+            raise refuse(
+                f"the decision was changed on {self._st.changed_on}, which answered the request "
+                "(Art 12(3)); there is nothing left to answer",
+                rule="answer-once",
+                article="Art 12(3)",
+            )
 
     def _answer(self, today: Any, outcome: str, reasons: str, ra_required: bool) -> None:
         r = self._request
@@ -350,7 +370,10 @@ class ReviewOfDecision:
 
     def _require_open(self, what: str) -> None:
         if (stage := self._stage) in CLOSED_STAGES:
-            raise refuse(f"cannot {what}: the review is closed ({stage.value.replace('_', ' ')})")
+            raise refuse(
+                f"cannot {what}: the review is closed ({stage.value.replace('_', ' ')})",
+                rule="case-open",
+            )
 
     def _entries_by_key(self) -> dict[str, Entry]:
         return {e.period.key: e for e in self.entries()}

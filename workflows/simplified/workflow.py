@@ -108,17 +108,32 @@ class SimplifiedProcedure:
         spec = self._published("amend it")
         changes = cmd.changes()
         if not changes:
-            raise invalid("nothing to amend: give at least one of the specification's fields")
+            raise invalid(
+                "nothing to amend: give at least one of the specification's fields",
+                rule="amendment-changes-something",
+            )
         if spec.kind != "movement_at_notification" and "applies_to_subsequent_movements" in changes:
             raise refuse(
                 "applies_to_subsequent_movements is for specifications under Art 13(1)(a); this "
-                "one exempts imports from the AIA procedure (Art 13(1)(b))"
+                "one exempts imports from the AIA procedure (Art 13(1)(b)): leave it out",
+                rule="subsequent-movements-kind-a-only",
+                article="Art 13(1)",
+                field="applies_to_subsequent_movements",
             )
         expires = changes.get("expires_on", spec.expires_on)
         if expires is not None and expires < spec.effective_on:
-            raise invalid(f"expires_on {expires} is before effective_on {spec.effective_on}")
+            raise invalid(
+                f"expires_on {expires} is before effective_on {spec.effective_on}: give a date "
+                "on or after it",
+                rule="date-order",
+                field="expires_on",
+            )
         if expires is not None and expires < (today := self.case.today()):
-            raise invalid(f"expires_on {expires} is before today ({today})")
+            raise invalid(
+                f"expires_on {expires} is before today ({today}): give today or a later date",
+                rule="date-not-past",
+                field="expires_on",
+            )
 
     @workflow.update
     async def withdraw_specification(self, cmd: Withdraw) -> CommandResult:
@@ -144,13 +159,19 @@ class SimplifiedProcedure:
         """A change amends the last record published on the BCH: none may be outstanding."""
         st = self._st
         if st.withdrawn_on is not None:
-            raise refuse(f"cannot {what}: the specification was withdrawn on {st.withdrawn_on}")
+            raise refuse(
+                f"cannot {what}: the specification was withdrawn on {st.withdrawn_on}; specify "
+                "anew if needed",
+                rule="case-open",
+            )
         pending = next((r for r in st.records if r.published_on is None), None)
         if pending is not None:
             raise refuse(
                 f"cannot {what} yet: its BCH record of {pending.queued_on} ({pending.what}) is "
                 "not yet published by the national focal point, and a change amends the "
-                "published record (Art 13(1))"
+                "published record (Art 13(1)); try again once it is published",
+                rule="bch-record-published",
+                article="Art 13(1)",
             )
         return st.spec
 

@@ -91,23 +91,37 @@ class TreatyStatus:
     def _withdrawal_allowed(self, cmd: WithdrawalNotice) -> None:
         party = self._deposit.party
         if self.closed:
-            raise refuse(f"{party} has withdrawn; the case is closed")
+            raise refuse(f"{party} has withdrawn; the case is closed", rule="case-open")
         if (effect := self._clocks.withdrawal()) is not None:
-            raise refuse(f"a withdrawal is already recorded; it takes effect on {effect.due}")
+            raise refuse(
+                f"a withdrawal is already recorded; it takes effect on {effect.due}",
+                rule="withdrawal-once",
+            )
         if (received := cmd.received_by_depositary_on) > (today := self.case.today()):
-            raise invalid(f"received_by_depositary_on {received} is in the future (today: {today})")
+            raise invalid(
+                f"received_by_depositary_on {received} is in the future (today is {today})",
+                rule="date-not-future",
+                field="received_by_depositary_on",
+            )
         if received < (possible := self._clocks.withdrawal_possible_from()):
             raise refuse(
                 f"a notice of withdrawal may be given only after two years from the entry into "
                 f"force for {party} on {self._clocks.in_force_on()}, i.e. from {possible} "
-                f"({self._treaty.withdrawal_article}); this one was received on {received}"
+                f"({self._treaty.withdrawal_article}); this one was received on {received}",
+                rule="withdrawal-after-two-years",
+                article=self._treaty.withdrawal_article.removeprefix("CP "),
+                field="received_by_depositary_on",
             )
         earliest = add_years(received, 1)
         if cmd.takes_effect_on is not None and cmd.takes_effect_on < earliest:
             raise invalid(
                 f"takes_effect_on {cmd.takes_effect_on} is too early: a withdrawal takes effect "
                 f"one year after the Depositary receives the notice ({earliest}) or on a later "
-                f"date specified in it ({self._treaty.withdrawal_effect_article})"
+                f"date specified in it ({self._treaty.withdrawal_effect_article}): give "
+                f"{earliest} or later, or leave it out",
+                rule="withdrawal-effect-after-one-year",
+                article=self._treaty.withdrawal_effect_article.removeprefix("CP "),
+                field="takes_effect_on",
             )
 
     async def _inform_supplementary_protocol(self, cmd: WithdrawalNotice, on: date) -> None:
