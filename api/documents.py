@@ -1,11 +1,16 @@
 """A case's dossier documents: the notification's Annex I material, the risk assessment report,
 correspondence, the decision letter. Uploaded and downloaded through the API as multipart files;
 the bytes in the document store (infra/documents.py), the metadata and the confidentiality flag
-here in PostgreSQL (infra/migrations/0011_documents.sql).
+here in PostgreSQL (infra/migrations/0011_documents.sql, 0012_document_items.sql).
 
 A document marked confidential (Art 21) is never served to the public or linked from the BCH;
-the public register lists and serves only the others. The same content uploaded to the same case
-again is the same document (answered 200 with its metadata): a retried upload adds nothing.
+the public register lists and serves only the others. A confidential document tied to an Annex I
+item stays so as long as that item's claim does: once the case's confidentiality case
+(``conf-<case id>``) records the item's disclosure after the procedure of Art 21(2), the document
+is public too. That is read from the register, where the confidentiality case projects its
+state, not written here: there is no second record of a disclosure to keep in step. The same
+content uploaded to the same case again is the same document (answered 200 with its metadata): a
+retried upload adds nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from api.errors import (
     ServiceUnavailable,
     UnsupportedDocumentType,
 )
+from api.procedures.confidentiality import ID_PREFIX as CONFIDENTIALITY_PREFIX
 from infra.documents import DocumentMissing, DocumentStore, StoreUnavailable
 from infra.settings import Settings
+from workflows.aia.models import AnnexIItem
 
 Kind = Literal["notification", "risk_assessment", "correspondence", "decision_letter", "other"]
 
@@ -52,7 +59,13 @@ class DocumentMeta(BaseModel):
     sha256: str = Field(description="the content's SHA-256, hex")
     kind: Kind
     description: str | None
-    confidential: bool = Field(description="Art 21: never served to the public nor on the BCH")
+    annex_i_item: AnnexIItem | None = Field(
+        default=None, description="the Annex I item whose information the document holds, if one"
+    )
+    confidential: bool = Field(
+        description="Art 21: never served to the public nor on the BCH; false once the "
+        "confidentiality case discloses the document's Annex I item (Art 21(2))"
+    )
     uploaded_by: str = Field(description="the principal that uploaded it")
     uploaded_at: datetime
 
@@ -67,6 +80,20 @@ class PublicDocument(BaseModel):
     kind: Kind
     description: str | None
     uploaded_at: datetime
+
+
+# The documents as read: ``confidential`` as uploaded, unless the confidentiality case of the
+# document's case has disclosed its Annex I item (the claim's ``disclosed_on`` in the state that
+# case last projected to the register).
+_DOCUMENTS = (
+    "(SELECT d.document_id, d.case_id, d.sha256, d.filename, d.media_type, d.size_bytes, d.kind, "
+    "d.description, d.annex_i_item, d.uploaded_by, d.uploaded_at, d.confidential AND NOT ("
+    "d.annex_i_item IS NOT NULL AND coalesce(jsonb_path_exists(k.state, "
+    "'$.details.claims[*] ? (@.item == $item && @.disclosed_on != null)', "
+    "jsonb_build_object('item', d.annex_i_item)), false)) AS confidential "
+    f"FROM documents d LEFT JOIN cases k ON k.case_id = '{CONFIDENTIALITY_PREFIX}' || d.case_id)"
+    " AS documents"
+)
 
 
 def clean_filename(name: str | None) -> str:
@@ -84,7 +111,9 @@ def check_content(data: bytes, media_type: str, settings: Settings) -> None:
             "accepted (BIOSAFETY_DOCUMENTS_MAX_BYTES)"
         )
     if not data:
-        raise UnsupportedDocumentType("the document is empty")
+        raise UnsupportedDocumentType(
+            "the document is empty: send the file's content", rule="document-not-empty"
+        )
     if media_type not in settings.documents_media_types:
         raise UnsupportedDocumentType(
             f"documents of type {media_type or '(none given)'} are not accepted; accepted: "
@@ -93,13 +122,18 @@ def check_content(data: bytes, media_type: str, settings: Settings) -> None:
     signatures = _SIGNATURES.get(media_type)
     if signatures and not data.startswith(signatures):
         raise UnsupportedDocumentType(
-            f"the file was sent as {media_type}, but its content is not of that type"
+            f"the file was sent as {media_type}, but its content is not of that type; send it "
+            "with the media type of its content",
+            rule="document-content-matches-type",
         )
     if media_type == "text/plain":
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise UnsupportedDocumentType("a text/plain document must be UTF-8 text") from err
+            raise UnsupportedDocumentType(
+                "a text/plain document must be UTF-8 text; convert it to UTF-8 first",
+                rule="document-text-utf8",
+            ) from err
 
 
 async def add(
@@ -115,6 +149,7 @@ async def add(
     description: str | None,
     confidential: bool,
     uploaded_by: str,
+    annex_i_item: AnnexIItem | None = None,
 ) -> tuple[DocumentMeta, bool]:
     """Store a document of the case; (metadata, created). The bytes are stored first, then the
     metadata: a failure between the two leaves an unreferenced object, never a dangling row."""
@@ -130,8 +165,9 @@ async def add(
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             "INSERT INTO documents (document_id, case_id, sha256, filename, media_type, "
-            "size_bytes, kind, description, confidential, uploaded_by) VALUES ($1, $2, $3, $4, "
-            "$5, $6, $7, $8, $9, $10) ON CONFLICT (case_id, sha256) DO NOTHING RETURNING *",
+            "size_bytes, kind, description, confidential, uploaded_by, annex_i_item) VALUES ($1, "
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (case_id, sha256) DO NOTHING "
+            "RETURNING document_id",
             uuid.uuid4(),
             case_id,
             sha256,
@@ -142,18 +178,19 @@ async def add(
             description,
             confidential,
             uploaded_by,
+            annex_i_item.value if annex_i_item else None,
         )
-    if row is None:  # the same content, uploaded at the same moment by another request
-        found = await _by_hash(pool, case_id, sha256)
-        assert found is not None
-        return found, False
-    return DocumentMeta.model_validate(dict(row)), True
+    # Read back as every read is: its item may be disclosed already. No row inserted: the same
+    # content, uploaded at the same moment by another request.
+    found = await _by_hash(pool, case_id, sha256)
+    assert found is not None
+    return found, row is not None
 
 
 async def _by_hash(pool: asyncpg.Pool, case_id: str, sha256: str) -> DocumentMeta | None:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT * FROM documents WHERE case_id = $1 AND sha256 = $2", case_id, sha256
+            f"SELECT * FROM {_DOCUMENTS} WHERE case_id = $1 AND sha256 = $2", case_id, sha256
         )
     return DocumentMeta.model_validate(dict(row)) if row is not None else None
 
@@ -161,7 +198,7 @@ async def _by_hash(pool: asyncpg.Pool, case_id: str, sha256: str) -> DocumentMet
 async def of_case(
     pool: asyncpg.Pool, case_id: str, *, public_only: bool = False
 ) -> list[DocumentMeta]:
-    sql = "SELECT * FROM documents WHERE case_id = $1"
+    sql = f"SELECT * FROM {_DOCUMENTS} WHERE case_id = $1"
     if public_only:
         sql += " AND NOT confidential"
     async with pool.acquire() as conn:
@@ -174,7 +211,7 @@ async def one(
 ) -> DocumentMeta:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT * FROM documents WHERE case_id = $1 AND document_id = $2",
+            f"SELECT * FROM {_DOCUMENTS} WHERE case_id = $1 AND document_id = $2",
             case_id,
             document_id,
         )
@@ -190,10 +227,14 @@ async def content(store: DocumentStore, meta: DocumentMeta) -> bytes:
         raise ServiceUnavailable(f"the document could not be read: {err}; retry") from err
     except DocumentMissing as err:
         raise ServiceUnavailable(
-            f"the store does not hold document {meta.document_id}'s content; tell the operator"
+            f"the store does not hold document {meta.document_id}'s content; tell the operator",
+            rule="document-intact",
         ) from err
     if hashlib.sha256(data).hexdigest() != meta.sha256:  # never serve other bytes than uploaded
-        raise ServiceUnavailable(f"document {meta.document_id}'s stored content is damaged")
+        raise ServiceUnavailable(
+            f"document {meta.document_id}'s stored content is damaged; tell the operator",
+            rule="document-intact",
+        )
     return data
 
 

@@ -224,7 +224,8 @@ async def notifier_email_of(pool: asyncpg.Pool, client: Client, case_id: str) ->
 # the Art 20(3) communications make public. The state also holds what must stay out (outgoing
 # messages name the notifier's e-mail; the history's data repeats commands verbatim), so it never
 # reaches the API whole. The Annex I items come from the notification the case's workflow was
-# started with, minus every item claimed confidential (Art 21(1)).
+# started with, minus every item claimed confidential (Art 21(1)) that its confidentiality case
+# (``conf-<case id>``) has not disclosed after the procedure of Art 21(2).
 
 
 class PublicDecision(BaseModel):
@@ -257,7 +258,8 @@ class PublicConsultation(BaseModel):
 
 class WithheldItem(BaseModel):
     """An Annex I item the notifier identified as confidential (Art 21(1)): neither its value
-    nor the notifier's justification is shown."""
+    nor the notifier's justification is shown, until the confidentiality case discloses it
+    (Art 21(2))."""
 
     item: AnnexIItem
     description: str = Field(description="what the item is, in the words of Annex I")
@@ -283,14 +285,16 @@ class PublicCaseSummary(BaseModel):
         default=None, description="the public consultation on the decision (Art 23(2)), if any"
     )
     withheld_items: list[WithheldItem] = Field(
-        description="Annex I items claimed confidential: left out of this register"
+        description="Annex I items claimed confidential and not disclosed after the procedure "
+        "of Art 21(2): left out of this register"
     )
 
 
 class PublicAnnexI(BaseModel):
-    """The notification's Annex I items that are not claimed confidential. An item claimed
-    confidential is null here and listed in ``withheld_items``; item (c), the LMO's general
-    description, can never be confidential (Art 21(6)(b))."""
+    """The notification's Annex I items that are not claimed confidential, or were disclosed
+    after the procedure of Art 21(2). An item withheld is null here and listed in
+    ``withheld_items``; item (c), the LMO's general description, can never be confidential
+    (Art 21(6)(b))."""
 
     a_exporter: Organisation | None = None
     b_importer: Organisation | None = None
@@ -370,6 +374,14 @@ class RegisterEntry(BaseModel):
     def _decode_items(cls, v: Any) -> Any:
         return _json(v) or []
 
+    # the items its confidentiality case disclosed (Art 21(2)): no longer withheld
+    disclosed_items: list[AnnexIItem] = Field(default_factory=list)
+
+    @field_validator("disclosed_items", mode="before")
+    @classmethod
+    def _decode_disclosed(cls, v: Any) -> Any:
+        return _json(v) or []
+
     acknowledged_on: date | None = None
     decision: _StateDecision | None = None
     decided_on: date | None = None
@@ -385,6 +397,7 @@ class RegisterEntry(BaseModel):
         # procedures show their common facts only.
         if isinstance(state, dict) and row["procedure"] == Procedure.AIA:
             fields |= {k: state.get(k) for k in _PUBLIC_STATE if state.get(k) is not None}
+            fields["disclosed_items"] = row["disclosed_items"]
         try:
             return cls.model_validate(fields)
         except ValidationError as err:
@@ -416,7 +429,13 @@ SELECT_PUBLIC = (
     + ", ".join(
         f"'{k}', coalesce(state -> 'details' -> '{k}', state -> '{k}')" for k in _PUBLIC_STATE
     )
-    + ") AS state FROM cases"
+    + ") AS state, "
+    # The items the case's confidentiality case disclosed (Art 21(2)), from the state it last
+    # projected: the disclosure is recorded there, and nothing else of that state is read.
+    + "(SELECT jsonb_path_query_array(k.state, "
+    "'$.details.claims[*] ? (@.disclosed_on != null).item') FROM cases k "
+    f"WHERE k.case_id = '{CONFIDENTIALITY_PREFIX}' || cases.case_id) AS disclosed_items "
+    "FROM cases"
 )
 
 
@@ -424,7 +443,7 @@ def _confidential(entry: RegisterEntry, notification: Notification | None) -> se
     items = set(entry.confidential_items)
     if notification is not None:
         items |= {c.item for c in notification.confidential}
-    return items
+    return items - set(entry.disclosed_items)
 
 
 def public_summary(

@@ -36,7 +36,7 @@ from api.register import (
     public_summary,
 )
 from workflows import clock
-from workflows.aia.models import ANNEX_I_DESCRIPTIONS
+from workflows.aia.models import ANNEX_I_DESCRIPTIONS, AnnexIItem
 
 Lang = Literal["en", "hu"]
 PAGE_SIZE = 25
@@ -177,6 +177,37 @@ T: dict[str, dict[str, str]] = {
         "invalid": "érvénytelen",
     },
 }
+# The Annex I items in the words of the Hungarian text of the Protocol (2004. évi CIX. törvény,
+# I. Melléklet), shortened where and as the English labels (workflows/aia/models.py) are.
+_ANNEX_I_HU: dict[AnnexIItem, str] = {
+    AnnexIItem.A: "az exportáló neve, címe és elérhetősége",
+    AnnexIItem.B: "az importáló neve, címe és elérhetősége",
+    AnnexIItem.C: "az élő, módosított szervezet neve és azonossága, hazai besorolása és "
+    "biológiai biztonsági szintje",
+    AnnexIItem.D: "a határon átnyúló mozgás tervezett dátuma vagy dátumai, ha ismertek",
+    AnnexIItem.E: "rendszertani besorolás, köznyelvi név, a begyűjtés vagy megszerzés helyszíne, "
+    "és a befogadó szervezet vagy a szülői szervezetek jellemzői",
+    AnnexIItem.F: "géncentrumok és genetikai sokféleség központjai, valamint azon élőhelyek, ahol "
+    "az élő szervezetek fellelhetőek vagy szaporodhatnak",
+    AnnexIItem.G: "rendszertani besorolás, köznyelvi név, a begyűjtés vagy megszerzés helyszíne, "
+    "valamint a donor szervezet vagy szervezetek tulajdonságai",
+    AnnexIItem.H: "a bejuttatott nukleinsav vagy a módosítás leírása, az alkalmazott módszer, "
+    "valamint a kapott élő, módosított szervezet jellemzői",
+    AnnexIItem.I: "az élő, módosított szervezetnek vagy termékeinek szándékolt felhasználása",
+    AnnexIItem.J: "a szállításra szánt élő, módosított szervezet mennyisége vagy térfogata",
+    AnnexIItem.K: "a III. Mellékletnek megfelelő korábbi, meglévő kockázatbecslési jelentés",
+    AnnexIItem.L: "javasolt módszerek a biztonságos kezeléshez, tároláshoz, szállításhoz és "
+    "felhasználáshoz",
+    AnnexIItem.M: "az élő, módosított szervezet rendeletek szerinti státusa az exportáló Államban",
+    AnnexIItem.N: "az exportáló által más Államok felé tett bejelentés célja és eredményei",
+    AnnexIItem.O: "nyilatkozat a fenti információk tényszerűségéről",
+}
+# The Annex I items by letter in each language of the pages; in English, the API's own words.
+ANNEX_I_LABELS: dict[str, dict[str, str]] = {
+    "en": {i.value: d for i, d in ANNEX_I_DESCRIPTIONS.items()},
+    "hu": {i.value: d for i, d in _ANNEX_I_HU.items()},
+}
+
 _EN_MONTHS = ("January February March April May June July August September October November "
               "December").split()  # fmt: skip
 _HU_MONTHS = ("január február március április május június július augusztus szeptember "
@@ -310,7 +341,7 @@ async def case_page(
         "case",
         case=case,
         annex=annex,
-        descriptions={i.value: d for i, d in ANNEX_I_DESCRIPTIONS.items()},
+        descriptions=ANNEX_I_LABELS[lang],
     )
 
 

@@ -18,6 +18,7 @@ from api.params import CaseId
 from api.problems import problem_responses
 from api.register import case_exists, public_entry
 from infra.documents import DocumentStore
+from workflows.aia.models import AnnexIItem
 
 TAG = "Documents"
 
@@ -64,7 +65,8 @@ async def _readable(principal: Any, case_id: str, client: Any, pool: Any) -> Non
     status_code=201,
     summary="Upload a document to the case's dossier (multipart)",
     description="Staff upload to any case, a notifier to its own cases only (another's is "
-    "answered 404). `confidential: true` keeps it from the public and the BCH (Art 21). The "
+    "answered 404). `confidential: true` keeps it from the public and the BCH (Art 21) until "
+    "the confidentiality case discloses its `annex_i_item`, if it names one (Art 21(2)). The "
     "size and media type are limited by settings (413, 415); a file whose content is not of "
     "its declared type is refused (415). The same content uploaded to the same case again is "
     "the same document (200).",
@@ -82,6 +84,14 @@ async def upload(
     kind: Annotated[service.Kind, Form(description="what the document is")],
     confidential: Annotated[bool, Form(description="claimed confidential (Art 21)")] = False,
     description: Annotated[str | None, Form(max_length=2000)] = None,
+    # Not "| None": a form field is left out, never null (the document says so).
+    annex_i_item: Annotated[
+        AnnexIItem,
+        Form(
+            description="the Annex I item whose information the document holds, if one: a "
+            "confidential document is public once that item is disclosed (Art 21(2))"
+        ),
+    ] = None,  # type: ignore[assignment]
 ) -> service.DocumentMeta:
     await _readable(principal, case_id, client, pool)
     data = await file.read(settings.documents_max_bytes + 1)
@@ -96,6 +106,7 @@ async def upload(
         kind=kind,
         description=description,
         confidential=confidential,
+        annex_i_item=annex_i_item,
         uploaded_by=principal.name if principal.is_staff else f"notifier:{principal.name}",
     )
     if not created:

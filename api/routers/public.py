@@ -32,9 +32,10 @@ TAG = "Public register"
 router = APIRouter(prefix="/v1", tags=[TAG])
 
 _CONFIDENTIALITY = (
-    " Items the notifier claimed confidential (Art 21(1)) are never shown, nor the notifier's "
-    "justification; the notifier's name and address, the LMO's general description and the risk "
-    "assessment summary are never confidential (Art 21(6)). No token is needed."
+    " Items the notifier claimed confidential (Art 21(1)) are not shown until the "
+    "confidentiality case discloses them after the procedure of Art 21(2); the notifier's "
+    "justification never is; the notifier's name and address, the LMO's general description "
+    "and the risk assessment summary are never confidential (Art 21(6)). No token is needed."
 )
 
 

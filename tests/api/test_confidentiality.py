@@ -172,6 +172,77 @@ async def test_a_withdrawn_notifications_claims_stay_confidential(
     await _nothing_confidential_leaves(callers, stack, marker, aia, cid)
 
 
+async def test_a_disclosed_item_and_its_documents_become_public(
+    callers: Callers, stack: Stack
+) -> None:
+    """Art 21(2): once the confidentiality case records the disclosure of item (h), the AIA
+    case's public register shows (h), and the confidential documents tied to (h) are public;
+    (j), still claimed, stays withheld with its documents."""
+    marker = f"D{uuid.uuid4().hex[:10]}"
+    aia = await submit(callers, marker)
+    cid = f"conf-{aia}"
+    documents = {}
+    for item in ("h", "j"):
+        content = f"{marker}-{item} construct details\n".encode()
+        r = await callers.alice.post(
+            f"/v1/cases/{aia}/documents",
+            files={"file": (f"annex-{item}.txt", content, "text/plain")},
+            data={"kind": "notification", "confidential": "true", "annex_i_item": item},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["confidential"] and r.json()["annex_i_item"] == item
+        documents[item] = r.json()["document_id"]
+
+    async def registered() -> Any:
+        r = await callers.anonymous.get(f"/v1/register/{aia}")
+        return r.json() if r.status_code == 200 else None
+
+    before = await eventually(registered, timeout=20)
+    assert before and [w["item"] for w in before["withheld_items"]] == ["h", "j"]
+    assert (await callers.anonymous.get(f"/v1/register/{aia}/documents")).json() == []
+
+    h = {"item": "h"}
+    for caller, path, body in (
+        (callers.staff, "confidentiality-consultations", h | {"grounds": "In a patent."}),
+        (callers.alice, "confidentiality-views", h | {"views": "Not the same construct."}),
+        (callers.staff, "confidentiality-decisions",
+         h | {"outcome": "not_confidential", "reasons": "Published in a patent."}),
+        (callers.alice, "confidentiality-reviews", h | {"grounds": "Not the same construct."}),
+        (callers.staff, "confidentiality-review-decisions",
+         h | {"outcome": "rejection_upheld", "reasons": "The patent describes it."}),
+        (callers.staff, "disclosures", h),
+    ):  # fmt: skip
+        r = await post(caller, cid, path, body)
+        assert r.status_code == 200, (path, r.text)
+    claims = (await callers.staff.get(f"/v1/cases/{cid}")).json()["details"]["claims"]
+    assert [c["stage_now"] for c in claims] == ["disclosed", "claims_recorded"]
+
+    async def disclosed() -> Any:  # the register rows are written asynchronously
+        r = await callers.anonymous.get(f"/v1/register/{aia}")
+        return r.json() if r.status_code == 200 and r.json()["annex_i"]["h_modification"] else None
+
+    public = await eventually(disclosed, timeout=20)
+    assert public, "the disclosed item never reached the public register"
+    assert (
+        public["annex_i"]["h_modification"] == f"{marker}-H construct with the proprietary promoter"
+    )
+    assert public["annex_i"]["j_quantity"] is None
+    assert [w["item"] for w in public["withheld_items"]] == ["j"]
+    assert f"{marker}-WHY" not in json.dumps(public)  # the justification never is public
+
+    listed = (await callers.anonymous.get(f"/v1/register/{aia}/documents")).json()
+    assert [d["document_id"] for d in listed] == [documents["h"]]
+    r = await callers.anonymous.get(f"/v1/register/{aia}/documents/{documents['h']}")
+    assert r.status_code == 200 and r.content == f"{marker}-h construct details\n".encode()
+    assert_problem(
+        await callers.anonymous.get(f"/v1/register/{aia}/documents/{documents['j']}"), 404
+    )
+    staff_docs = (await callers.staff.get(f"/v1/cases/{aia}/documents")).json()
+    assert {d["annex_i_item"]: d["confidential"] for d in staff_docs} == {"h": False, "j": True}
+    page = await callers.anonymous.get(f"/public/en/cases/{aia}")
+    assert f"{marker}-H construct" in page.text and f"{marker}-J" not in page.text
+
+
 @pytest.mark.parametrize(
     ("item", "paragraph"),
     [

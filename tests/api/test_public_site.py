@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from api.site import ANNEX_I_LABELS
 from tests.api.conftest import Callers, eventually, notification_body
 from tests.support.temporal import Stack
 
@@ -122,7 +123,27 @@ async def test_the_register_is_searched_and_a_decision_read_in_either_language(
     assert CONFIDENTIAL_QUANTITY not in detail.words  # Art 21: withheld
     assert "@" not in detail.words  # no e-mail address of anyone
     assert "/public/en/cases/" + cid in detail.links  # the same page in English
+    # Annex I items are named in the words of the Hungarian text of the Protocol: those shown
+    # ((c) to (n) but the withheld (j); (a), (b) and (o) are not text) and the withheld one.
+    assert "(h) a bejuttatott nukleinsav vagy a módosítás leírása, az alkalmazott módszer" in (
+        detail.words
+    )
+    assert "(j) a szállításra szánt élő, módosított szervezet mennyisége vagy térfogata" in (
+        detail.words
+    )
+    for item in "cdefghijklmn":
+        assert f"({item}) {ANNEX_I_LABELS['hu'][item]}" in detail.words, item
+    for item, english in ANNEX_I_LABELS["en"].items():
+        assert english not in detail.words, item
+    english_page = page(await web.get(f"/public/en/cases/{cid}"))
+    assert "(h) description of the nucleic acid or modification" in english_page.words
+    assert "(j) quantity or volume of the LMO to be transferred" in english_page.words
     page(await web.get("/public/en/cases/aia-hu-no-such-case"), 404)
+
+
+def test_every_annex_i_item_is_named_in_either_language() -> None:
+    assert ANNEX_I_LABELS["hu"].keys() == ANNEX_I_LABELS["en"].keys() == set("abcdefghijklmno")
+    assert all(ANNEX_I_LABELS["hu"][i] != ANNEX_I_LABELS["en"][i] for i in "abcdefghijklmno")
 
 
 async def test_the_public_comments_through_the_form(callers: Callers, stack: Stack) -> None:
