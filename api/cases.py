@@ -5,10 +5,11 @@ Used by the REST API and by tests; knows nothing of HTTP."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -27,6 +28,7 @@ from api.errors import (
 )
 from api.procedures import ProcedureSpec
 from api.procedures.confidentiality import claims_of, confidentiality_case_id
+from api.procedures.spec import Opening
 from infra.settings import Settings
 from workflows import clock
 from workflows.aia.models import AiaStart, Notification
@@ -40,6 +42,16 @@ aia_case_id = procedures.aia_case_id
 clock_rules = procedures.clock_rules
 
 
+class CaseOpened(BaseModel):
+    """The answer to an opening sent with ``Prefer: return=minimal`` (RFC 7240): the case was
+    opened (or had been, with the same content); read it at ``location``."""
+
+    case_id: str = Field(examples=["aia-hu-acme-2027-001"])
+    procedure: str = Field(examples=["aia"])
+    received_on: date = Field(description="the date of receipt the case's clock counts from")
+    location: str = Field(examples=["/v1/cases/aia-hu-acme-2027-001"])
+
+
 async def open_case(
     client: Client,
     settings: Settings,
@@ -51,13 +63,44 @@ async def open_case(
     """Open a case of ``spec``'s procedure, or return the existing one opened with the same body.
 
     Returns (case, created). A different body under an existing case id is a conflict."""
+    case, opened, created = await _open(client, settings, spec, body, now, pool, minimal=False)
+    assert case is not None
+    return case, created
+
+
+async def open_case_minimal(
+    client: Client,
+    settings: Settings,
+    spec: ProcedureSpec,
+    body: Any,
+    now: datetime | None = None,
+    pool: asyncpg.Pool | None = None,
+) -> tuple[CaseOpened, bool]:
+    """As open_case, but a new case is answered without asking its workflow for its view: the
+    start alone is what the caller waits for, not the worker's first task (``Prefer:
+    return=minimal``; docs/performance.md, intake). An existing case is still read, to tell a
+    resubmission from a conflict."""
+    _, opened, created = await _open(client, settings, spec, body, now, pool, minimal=True)
+    return opened, created
+
+
+async def _open(
+    client: Client,
+    settings: Settings,
+    spec: ProcedureSpec,
+    body: Any,
+    now: datetime | None,
+    pool: asyncpg.Pool | None,
+    *,
+    minimal: bool,
+) -> tuple[CaseView[Any] | None, CaseOpened, bool]:
     now = now or datetime.now(UTC)
     today = clock.local_date(now, settings.timezone)
     opening = spec.open(settings, body, today, now)
     if pool is not None and (archived := await archived_case(pool, opening.case_id)) is not None:
         # Closed, and perhaps gone from Temporal: never start a second case under its id.
         _same_or_conflict(spec, archived, opening.fingerprint, opening.received_on, body)
-        return archived, False
+        return archived, _opened(spec, opening), False
     if pool is not None and spec.complete is not None:
         opening = await spec.complete(pool, opening, body)
     created = True
@@ -74,18 +117,30 @@ async def open_case(
     except WorkflowAlreadyStartedError:
         created = False
         handle = client.get_workflow_handle(opening.case_id)
-    case = await handle.query("view", result_type=spec.view_model)
-    if not created:
+    opened = _opened(spec, opening)
+    case: CaseView[Any] | None = None
+    if not created or not minimal:
+        case = await handle.query("view", result_type=spec.view_model)
+    if not created and case is not None:
         _same_or_conflict(spec, case, opening.fingerprint, opening.received_on, body)
     if spec is procedures.AIA:
-        await _open_claims(client, settings, case, body, now, pool)
-    return case, created
+        await _open_claims(client, settings, opened, body, now, pool)
+    return case, opened, created
+
+
+def _opened(spec: ProcedureSpec, opening: Opening) -> CaseOpened:
+    return CaseOpened(
+        case_id=opening.case_id,
+        procedure=spec.procedure.value,
+        received_on=opening.received_on,
+        location=f"/v1/cases/{opening.case_id}",
+    )
 
 
 async def _open_claims(
     client: Client,
     settings: Settings,
-    case: CaseView[Any],
+    case: CaseOpened,
     notification: Notification,
     now: datetime,
     pool: asyncpg.Pool | None,

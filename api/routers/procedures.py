@@ -15,7 +15,7 @@ import inspect
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Header, Response
 
 from api import cases
 from api.auth import Principal, PrincipalDep, StaffDep, ensure_case_access
@@ -70,6 +70,24 @@ def _authorize_opening(principal: Principal, body: Any, opening: Opening) -> Non
         )
 
 
+PreferHeader = Annotated[
+    str | None,
+    Header(
+        description="`return=minimal` (RFC 7240): answer as soon as the case is opened, with "
+        "its id, date of receipt and location (`CaseOpened`) instead of the whole case, which "
+        "waits for the case's first steps; for bulk submission. The answer then says "
+        "`Preference-Applied: return=minimal`.",
+        examples=["return=minimal"],
+    ),
+]
+
+
+def _prefers_minimal(prefer: str | None) -> bool:
+    """RFC 7240: preferences are comma-separated tokens, optionally with parameters."""
+    tokens = (p.split(";")[0].strip().lower() for p in (prefer or "").split(","))
+    return any(t.replace(" ", "") == "return=minimal" for t in tokens)
+
+
 def _start_route(spec: ProcedureSpec) -> None:
     async def open_case(**kwargs: Any) -> Any:
         body: Any = kwargs[spec.start_body]
@@ -80,8 +98,16 @@ def _start_route(spec: ProcedureSpec) -> None:
         _authorize_receipt_date(principal, body)
         opening = spec.open(settings, body, clock.local_date(now, settings.timezone), now)
         _authorize_opening(principal, body, opening)
+        minimal = _prefers_minimal(kwargs["prefer"])
+        case: Any
         try:
-            case, created = await cases.open_case(client, settings, spec, body, now, pool)
+            if minimal:
+                case, created = await cases.open_case_minimal(
+                    client, settings, spec, body, now, pool
+                )
+                response.headers["Preference-Applied"] = "return=minimal"
+            else:
+                case, created = await cases.open_case(client, settings, spec, body, now, pool)
         except ReferenceConflict as err:
             if not principal.is_staff:  # a notifier learns nothing of another's cases
                 err.extra.pop("case_id", None)
@@ -113,6 +139,9 @@ def _start_route(spec: ProcedureSpec) -> None:
                     ("pool", PoolDep),
                 )
             ),
+            inspect.Parameter(
+                "prefer", inspect.Parameter.KEYWORD_ONLY, annotation=PreferHeader, default=None
+            ),
         ]
     )
     router.add_api_route(
@@ -120,7 +149,7 @@ def _start_route(spec: ProcedureSpec) -> None:
         open_case,
         methods=["POST"],
         status_code=201,
-        response_model=spec.view_model,
+        response_model=spec.view_model | cases.CaseOpened,
         summary=spec.start_summary,
         description=spec.start_description,
         tags=[spec.tag],
@@ -129,20 +158,28 @@ def _start_route(spec: ProcedureSpec) -> None:
             201: {
                 "description": "Case created",
                 "headers": {
+                    "Preference-Applied": {
+                        "description": "return=minimal when the answer is a CaseOpened",
+                        "schema": {"type": "string"},
+                    },
                     "Location": {
                         "description": "the case: /v1/cases/{case_id}",
                         "schema": {"type": "string"},
-                    }
+                    },
                 },
             },
             200: {
-                "model": spec.view_model,
+                "model": spec.view_model | cases.CaseOpened,
                 "description": "Already opened with the same content: the existing case",
                 "headers": {
+                    "Preference-Applied": {
+                        "description": "return=minimal when the answer is a CaseOpened",
+                        "schema": {"type": "string"},
+                    },
                     "Content-Location": {
                         "description": "the case: /v1/cases/{case_id}",
                         "schema": {"type": "string"},
-                    }
+                    },
                 },
             },
             **problem_responses(401, 403, 409, 422, 503),

@@ -82,6 +82,47 @@ async def test_submit_creates_a_case_and_resubmission_returns_it(
     assert (await stack.client.get_workflow_handle(case_id).describe()).run_id == run_id
 
 
+async def test_return_minimal_answers_with_the_case_opened_and_opens_it_the_same(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    """RFC 7240 ``Prefer: return=minimal``: for bulk submission, the answer does not wait for
+    the case's first steps; the case it names is the same as without the preference."""
+    minimal = {"Prefer": "respond-async, return=minimal"}
+    body = notification_body()  # it claims item (j) confidential: its Art 21 case opens too
+    case_id = case_id_of(body)
+    r = await api.post("/v1/aia/notifications", json=body, headers=minimal)
+    assert r.status_code == 201, r.text
+    assert r.headers["preference-applied"] == "return=minimal"
+    assert r.headers["location"] == f"/v1/cases/{case_id}"
+    assert r.json() == {
+        "case_id": case_id,
+        "procedure": "aia",
+        "received_on": _today(stack).isoformat(),
+        "location": f"/v1/cases/{case_id}",
+    }
+    case = (await api.get(r.headers["location"])).json()
+    assert case["stage"] == "received"
+    assert [s["kind"] for s in case["history"]] == ["notification_received"]
+    assert (await api.get(f"/v1/cases/conf-{case_id}")).status_code == 200
+
+    # Resubmitted: 200 and the same minimal answer; with other content: the conflict, as ever.
+    again = await api.post("/v1/aia/notifications", json=body, headers=minimal)
+    assert again.status_code == 200, again.text
+    assert again.json() == r.json()
+    assert again.headers["content-location"] == f"/v1/cases/{case_id}"
+    other = notification_body(body["notifier_reference"])
+    other["annex_i"]["j_quantity"] = "50 kg of seed"
+    conflict = await api.post("/v1/aia/notifications", json=other, headers=minimal)
+    assert assert_problem(conflict, 409)["rule"] == "reference-unique"
+
+    # Without the preference (or with another one) the answer is the whole case.
+    full = await api.post(
+        "/v1/aia/notifications", json=body, headers={"Prefer": "return=representation"}
+    )
+    assert full.status_code == 200 and full.json()["stage"] == "received"
+    assert "preference-applied" not in full.headers
+
+
 async def test_concurrent_duplicate_submissions_start_one_case(
     stack: Stack, api: httpx.AsyncClient
 ) -> None:
