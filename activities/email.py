@@ -13,6 +13,11 @@ locked for the duration of the SMTP transaction, and once it says ``sent`` the r
 is returned instead of sending again. The Message-ID is derived from the key, so even the one
 unavoidable duplicate (a crash between the server's 250 and our commit) carries the same
 Message-ID and is recognisable as the same message.
+
+An address that is not ASCII (``józsef@példa.hu``) is sent with SMTPUTF8 (RFC 6531): MAIL FROM and
+RCPT TO in UTF-8 and the address headers as raw UTF-8 (RFC 6532). A server that does not offer
+SMTPUTF8 cannot take such a message at all: for a recipient that is a permanent failure (the
+message is undeliverable), for our own sender address a configuration error.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr
 from typing import Any, Literal, TypeVar
 
@@ -300,7 +306,7 @@ def build_message(
     utf8_qp = Charset("utf-8")
     utf8_qp.body_encoding = QP  # 7-bit safe on any server, still readable in the raw .eml
     msg = MIMEText(rendered.body, "plain", utf8_qp)  # type: ignore[arg-type]
-    msg["From"] = formataddr((settings.authority_name, settings.mail_from), charset="utf-8")
+    msg["From"] = _from_header(settings.authority_name, settings.mail_from)
     msg["To"] = req.to
     msg["Reply-To"] = settings.authority_email
     msg["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
@@ -313,7 +319,42 @@ def build_message(
     return msg
 
 
+def _from_header(name: str, address: str) -> str:
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
+    # formataddr refuses an address that is not ASCII. Such a sender goes out only with SMTPUTF8
+    # (``_deliver`` insists on it), where the address is raw UTF-8; the name is encoded as usual.
+    if not name:
+        return address
+    return formataddr((name, "@"), charset="utf-8").removesuffix("<@>") + f"<{address}>"
+
+
+def _ascii_domain(domain: str) -> str:
+    """A host name as EHLO and Message-IDs need it: an internationalised domain as A-labels."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+
+
 _WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+
+
+class _Utf8WirePolicy(Compat32):
+    """``_WIRE_POLICY`` for an SMTPUTF8 transaction: a header whose text is not ASCII (an
+    address) is written as raw UTF-8 (RFC 6532), where compat32 would wrap the whole of it in one
+    RFC 2047 encoded word, which an address may not be. ``Header`` objects (the Subject) and the
+    From's encoded display name stay encoded words, which RFC 6532 still allows."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if isinstance(value, str) and not value.isascii() and not any(c in value for c in "\r\n"):
+            return f"{name}: {value}{self.linesep}".encode()
+        return super().fold_binary(name, value)
+
+
+_UTF8_WIRE_POLICY = _Utf8WirePolicy(linesep="\r\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,7 +420,7 @@ class EmailActivities:
     def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
         self._settings = settings
         self._pool = pool
-        self._domain = settings.mail_from.rpartition("@")[2] or "biosafety.local"
+        self._domain = _ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
         self._client_tls: ssl.SSLContext | None = None
 
     @activity.defn(name="send_email")
@@ -527,6 +568,7 @@ class EmailActivities:
             timeout=s.smtp_timeout_seconds,
             local_hostname=self._domain,
         )
+        utf8 = not (s.mail_from.isascii() and to.isascii())
         stage = "connect"
         try:
             async with client:
@@ -536,12 +578,20 @@ class EmailActivities:
                 if s.smtp_username:
                     stage = "AUTH"
                     await client.login(s.smtp_username, s.smtp_password or "")
+                if utf8:
+                    stage = "EHLO"
+                    if client.is_ehlo_or_helo_needed:
+                        await client.ehlo()
+                    if not client.supports_extension("smtputf8"):
+                        raise _without_smtputf8(s.mail_from, to, server)
+                options, encoding = (["SMTPUTF8"], "utf-8") if utf8 else ([], "ascii")
                 stage = "MAIL"
-                await client.mail(s.mail_from)
+                await client.mail(s.mail_from, options=options, encoding=encoding)
                 stage = "RCPT"
-                await client.rcpt(to)
+                await client.rcpt(to, encoding=encoding)
                 stage = "DATA"
-                reply = await client.data(message.as_bytes(policy=_WIRE_POLICY))
+                wire = _UTF8_WIRE_POLICY if utf8 else _WIRE_POLICY
+                reply = await client.data(message.as_bytes(policy=wire))
         except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as err:
             response = f"{err.code} {err.message}"
             permanent = 500 <= err.code < 600
@@ -615,7 +665,37 @@ class EmailActivities:
                 None,
                 permanent=False,
             ) from err
+        except UnicodeEncodeError as err:
+            # Text that is not ASCII where the SMTP transaction has no way to carry it: the same
+            # message fails the same way on every attempt.
+            raise _DeliveryFailure(
+                f"cannot send the message to {to!r} through SMTP server {server}: text that is not "
+                f"ASCII at {stage} ({err})",
+                None,
+                permanent=True,
+            ) from err
         return f"{reply.code} {reply.message}"
+
+
+def _without_smtputf8(mail_from: str, to: str, server: str) -> _DeliveryFailure:
+    """The failure when an address is not ASCII and the server does not offer SMTPUTF8."""
+    if not mail_from.isascii():
+        # Our own sender address: no message can go out until an operator changes it or the
+        # server, so it is a configuration error (retried), not this message's fault.
+        return _DeliveryFailure(
+            f"the sender address BIOSAFETY_MAIL_FROM={mail_from!r} is not ASCII and SMTP server "
+            f"{server} does not offer SMTPUTF8 (RFC 6531), which sending from it needs: use an "
+            "ASCII sender address or a server that offers SMTPUTF8",
+            None,
+            permanent=False,
+            configuration=True,
+        )
+    return _DeliveryFailure(
+        f"the address {to!r} is not ASCII and SMTP server {server} does not offer SMTPUTF8 "
+        "(RFC 6531), which delivering to it needs",
+        None,
+        permanent=True,
+    )
 
 
 _E = TypeVar("_E", bound=BaseException)

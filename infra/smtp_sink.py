@@ -10,6 +10,10 @@ implicit TLS (``ssl_context``, as on port 465) and AUTH PLAIN/LOGIN against ``cr
 (refused before TLS unless ``auth_require_tls=False``). Every received message records whether
 its session was encrypted (``tls_version``) and as whom it authenticated (``authenticated_as``).
 
+It offers SMTPUTF8 (RFC 6531), so mail to and from addresses that are not ASCII is accepted: the
+envelope addresses are kept as text, the raw UTF-8 headers as they arrived in the ``.eml``.
+``smtputf8=False`` plays a server without it (MAIL ... SMTPUTF8 is refused with 501).
+
 Standalone: ``python -m infra.smtp_sink --port 8025 --dir .stack/mail``.
 """
 
@@ -161,7 +165,8 @@ class SmtpSink:
     - ``ssl_context``: implicit TLS (the whole connection is TLS, like port 465);
     - ``credentials``: ``{login: password}`` for AUTH PLAIN/LOGIN; then mail is refused (530)
       from unauthenticated sessions unless ``auth_required=False``, and AUTH itself is refused
-      (538) on an unencrypted connection unless ``auth_require_tls=False``.
+      (538) on an unencrypted connection unless ``auth_require_tls=False``;
+    - ``smtputf8=False``: no SMTPUTF8 in the EHLO reply, so no address may be anything but ASCII.
     """
 
     def __init__(
@@ -176,6 +181,7 @@ class SmtpSink:
         credentials: Mapping[str, str] | None = None,
         auth_required: bool = True,
         auth_require_tls: bool = True,
+        smtputf8: bool = True,
     ) -> None:
         if require_starttls and tls_context is None:
             raise ValueError("require_starttls needs a tls_context to offer STARTTLS with")
@@ -188,6 +194,7 @@ class SmtpSink:
         self._credentials = dict(credentials) if credentials is not None else None
         self._auth_required = auth_required
         self._auth_require_tls = auth_require_tls
+        self._smtputf8 = smtputf8
         self._lock = threading.Lock()
         self._messages: list[ReceivedMessage] = []
         self._faults = _Faults()
@@ -200,7 +207,8 @@ class SmtpSink:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._counter = len(list(self.directory.glob("*.eml")))
-        smtp_options: dict[str, Any] = {}
+        # Said explicitly: aiosmtpd's SMTP class defaults to False, only its Controller to True.
+        smtp_options: dict[str, Any] = {"enable_SMTPUTF8": self._smtputf8}
         if self._tls_context is not None:
             smtp_options.update(
                 tls_context=self._tls_context, require_starttls=self._require_starttls

@@ -1,7 +1,8 @@
 """SMTP fixtures: the real SMTP sink (infra/smtp_sink.py) on a free port.
 
 ``smtp_sink_server`` runs once per session; ``smtp_sink`` is the same sink reset for each test
-(no messages held, no faults), so tests can assert on exactly what they sent.
+(no messages held, no faults), so tests can assert on exactly what they sent. It offers
+SMTPUTF8 (RFC 6531); ``smtp_ascii_sink`` is the same kind of sink without it.
 
 ``smtp_starttls_sink`` and ``smtp_tls_sink`` are sinks that behave like a real submission server:
 STARTTLS required (port 587 style) or implicit TLS (port 465 style), AUTH required with
@@ -38,6 +39,22 @@ def smtp_sink(smtp_sink_server: SmtpSink) -> Iterator[SmtpSink]:
     smtp_sink_server.reset()
     yield smtp_sink_server
     smtp_sink_server.reset()
+
+
+@pytest.fixture(scope="session")
+def smtp_ascii_sink_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    sink = SmtpSink(tmp_path_factory.mktemp("mail-ascii"), smtputf8=False)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_ascii_sink(smtp_ascii_sink_server: SmtpSink) -> Iterator[SmtpSink]:
+    """A sink that does not offer SMTPUTF8: every address must be ASCII."""
+    smtp_ascii_sink_server.reset()
+    yield smtp_ascii_sink_server
+    smtp_ascii_sink_server.reset()
 
 
 # --- TLS and AUTH -------------------------------------------------------------------------------
