@@ -43,8 +43,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy workflows activities api infra worker.py bench
 
+# Two test processes, each with its own PostgreSQL and Temporal test servers; a test file stays in
+# one process (the contract test, the longest, runs beside the rest). PYTEST_WORKERS=0: one.
+PYTEST_WORKERS ?= 2
 test: venv lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # The reliability soak (tests/soak/, docs/reliability.md): the whole stack on free ports in a
 # temporary folder, components killed while cases run; about 15 minutes (soak-quick: 12).
