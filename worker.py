@@ -79,8 +79,8 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=list(WORKFLOWS),
-        activities=activities(settings, pool),
+        workflows=list(WORKFLOWS) if settings.worker_runs != "activities" else [],
+        activities=activities(settings, pool) if settings.worker_runs != "workflows" else [],
         interceptors=[CaseLoggingInterceptor()],
         workflow_runner=workflow_runner(settings.worker_sandbox),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -113,6 +113,7 @@ async def main() -> None:
     log.info(
         "worker started",
         task_queue=settings.task_queue,
+        runs=settings.worker_runs,
         temporal=settings.temporal_address,
         namespace=settings.temporal_namespace,
         metrics=settings.worker_metrics_bind_address,

@@ -177,6 +177,17 @@ class DevStack:
         self.start_mail_and_bch(env)
         py = sys.executable
 
+        if self.settings.devstack_activity_worker:
+            # Two processes on the one task queue: the cases' workflow tasks in "worker", the
+            # e-mails, register writes and BCH calls in "activities" (docs/performance.md).
+            activities = self.spawn(
+                "activities",
+                [py, "-m", "worker"],
+                {**env, "BIOSAFETY_WORKER_RUNS": "activities"},
+                grace=WORKER_STOP_SECONDS,
+            )
+            wait_until(activities, lambda: True, 0, "running")
+            env = {**env, "BIOSAFETY_WORKER_RUNS": "workflows"}
         worker = self.spawn("worker", [py, "-m", "worker"], env, grace=WORKER_STOP_SECONDS)
         self.wait_for_worker(worker)
 

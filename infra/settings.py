@@ -95,6 +95,17 @@ class Settings(BaseSettings):
     # Sizing of one worker (docs/performance.md has the figure each value gives). A case not in
     # the workflow cache is rebuilt from its whole history (a new sandboxed instance, every event
     # replayed) whenever it wakes, is read or receives a command.
+    worker_runs: Literal["all", "workflows", "activities"] = Field(
+        default="all",
+        description="what this worker process runs: all, or only the workflows or only the "
+        "activities (two processes polling the same task queue, so that e-mails, register "
+        "writes and BCH calls do not hold up the cases' workflow tasks)",
+    )
+    devstack_activity_worker: bool = Field(
+        default=False,
+        description="make run: start the activities in a worker process of their own beside "
+        "the workflows' (BIOSAFETY_WORKER_RUNS)",
+    )
     worker_sandbox: Literal["shared", "strict"] = Field(
         default="shared",
         description="shared: workflow modules loaded once for every case (less memory per "
