@@ -9,6 +9,7 @@ another worker) and exits. Workers are stateless: run as many as the load needs.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 from collections.abc import Sequence
@@ -98,8 +99,12 @@ async def close_activities(worker: Worker) -> None:
             await close()
 
 
-async def main() -> None:
+async def main(runs: str | None = None) -> None:
+    """``runs`` (``python -m worker --runs activities``) overrides BIOSAFETY_WORKER_RUNS, so that
+    the processes of a split worker tell apart by their command line too."""
     settings = get_settings()
+    if runs is not None:
+        settings = settings.model_copy(update={"worker_runs": runs})
     configure_logging(settings)
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for the dev stack)")
@@ -127,4 +132,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="The Temporal worker of the cases.")
+    parser.add_argument(
+        "--runs",
+        choices=["all", "workflows", "activities"],
+        help="what this process runs (default: BIOSAFETY_WORKER_RUNS, else all)",
+    )
+    asyncio.run(main(parser.parse_args().runs))

@@ -44,6 +44,8 @@ from bench import bare, storm_zone
 from bench.verdicts import percentile
 from infra.supervisor import ROOT
 from tests.soak.stack import LiveStack, Principals, free_ports
+from workflows.aia.models import Acknowledge
+from workflows.models import CommandResult
 
 ACKNOWLEDGEMENT_DAYS = 90  # CP Art 9(1)
 BARE_QUEUE = "bench-bare"
@@ -55,7 +57,7 @@ STAFF = "staff:bench"
 class Options:
     cases: int = 200  # the storm's cases, opened through the API (the intake figure)
     background: int = 0  # more open cases, received today (their deadlines far off)
-    commands: int = 100  # cases opened to be acknowledged, one Update each
+    commands: int = 160  # cases opened to be acknowledged, one Update each
     hot: int = 50
     intake_clients: int = 8
     readers: int = 20
@@ -104,7 +106,9 @@ class Measured:
     first_activities: int = 0
     bare_starts: Latencies = field(default_factory=Latencies)
     bare_activities: Latencies = field(default_factory=Latencies)
-    intake: Latencies = field(default_factory=Latencies)
+    intake: Latencies = field(default_factory=Latencies)  # Prefer: return=minimal
+    intake_whole: Latencies = field(default_factory=Latencies)  # the whole case in the answer
+    commands_direct: Latencies = field(default_factory=Latencies)  # the Update by the client
     intake_settled_seconds: float = math.nan
     reads: dict[str, Latencies] = field(default_factory=dict)
     bare_updates: Latencies = field(default_factory=Latencies)
@@ -202,7 +206,9 @@ class LiveRun:
         self.stack = LiveStack(folder / "stack", Principals({self.token: STAFF}), env)
         self.m.storm_at = self.storm_at.isoformat()
         self.m.worker_settings = {
-            k: v for k, v in os.environ.items() if k.startswith("BIOSAFETY_WORKER_")
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("BIOSAFETY_WORKER_", "BIOSAFETY_DEVSTACK_"))
         }
         self.storm_ids: list[str] = []
         self.command_ids: list[str] = []
@@ -269,6 +275,12 @@ class LiveRun:
         self.profiler = self._spawn("py-spy", argv)
         return out
 
+    def _component_pids(self) -> dict[str, int]:
+        """The processes whose CPU is sampled: with BIOSAFETY_DEVSTACK_ACTIVITY_WORKER the
+        activities' worker beside the workflows' ("worker")."""
+        names = ("temporal", "worker", "activities", "api")
+        return {c: pid for c in names if (pid := self.stack.pid(c)) is not None}
+
     def _pid(self, component: str) -> int:
         pid = self.stack.pid(component)
         if pid is None:
@@ -303,11 +315,16 @@ class LiveRun:
             body["received_on"] = received_on.isoformat()
         return body
 
-    async def _submit(self, out: Latencies, reference: str, received: date | None) -> str:
+    async def _submit(
+        self, out: Latencies, reference: str, received: date | None, minimal: bool = False
+    ) -> str:
         case_id = f"aia-hu-{reference.lower()}"
+        headers = {"Prefer": "return=minimal"} if minimal else {}
 
         async def call() -> str:
-            r = await self.api.post("/v1/aia/notifications", json=self._body(reference, received))
+            r = await self.api.post(
+                "/v1/aia/notifications", json=self._body(reference, received), headers=headers
+            )
             return str(r.status_code)
 
         await _timed(out, call)
@@ -374,30 +391,36 @@ class LiveRun:
         self.storm_ids = [f"aia-hu-{r.lower()}" for r in refs]
 
         def submit(
-            ref: str, received: date | None, out: Latencies
+            ref: str, received: date | None, out: Latencies, minimal: bool
         ) -> Callable[[], Awaitable[None]]:
             async def job() -> None:
-                await self._submit(out, ref, received)
+                await self._submit(out, ref, received, minimal)
 
             return job
 
-        pids = {c: self._pid(c) for c in ("temporal", "worker", "api")}
+        pids = self._component_pids()
         cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
         began = time.monotonic()
         self.m.intake.wall = await _gather_limited(
-            self.o.intake_clients, [submit(r, self.received_on, self.m.intake) for r in refs]
+            # Bulk submission: the answer names the case without waiting for its first steps.
+            self.o.intake_clients,
+            [submit(r, self.received_on, self.m.intake, True) for r in refs],
         )
         self.m.cpu_during_intake = {
             c: round((cpu_seconds(p) - cpu0[c]) / self.m.intake.wall, 2) for c, p in pids.items()
         }
-        others = Latencies()
+        others = self.m.intake_whole
         command_refs = [f"BENCH-{self.run_id}-C{i:05d}" for i in range(self.o.commands)]
         background_refs = [f"BENCH-{self.run_id}-B{i:05d}" for i in range(self.o.background)]
         self.command_ids = [f"aia-hu-{r.lower()}" for r in command_refs]
         self.background_ids = [f"aia-hu-{r.lower()}" for r in background_refs]
+        # The command cases as one notifier submits: the answer is the whole case.
+        others.wall = await _gather_limited(
+            self.o.intake_clients, [submit(r, None, others, False) for r in command_refs]
+        )
         await _gather_limited(
             self.o.intake_clients,
-            [submit(r, None, others) for r in command_refs + background_refs],
+            [submit(r, None, Latencies(), True) for r in background_refs],
         )
         if set(others.statuses) - {"201"}:
             self.m.notes.append(f"opening the other cases: {dict(others.statuses)}")
@@ -488,8 +511,27 @@ class LiveRun:
         )
         for handle in handles:
             await handle.signal(bare.BareUpdate.finish)
-        self.m.commands.wall = await _gather_limited(
-            self.o.readers, [ours(c) for c in self.command_ids]
+
+        def direct(case_id: str) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                async def call() -> str:
+                    await self.client.get_workflow_handle(case_id).execute_update(
+                        "acknowledge", Acknowledge(), id=f"acknowledge:bench-{case_id}",
+                        result_type=CommandResult,
+                    )  # fmt: skip
+                    return "200"
+
+                await _timed(self.m.commands_direct, call)
+
+            return job
+
+        # Half through the API (HTTP, token, Idempotency-Key in PostgreSQL, the Update), half
+        # as the same Update sent by the client directly, as the bare one is.
+        half = len(self.command_ids) // 2
+        via_api, via_client = self.command_ids[:half], self.command_ids[half:]
+        self.m.commands.wall = await _gather_limited(self.o.readers, [ours(c) for c in via_api])
+        self.m.commands_direct.wall = await _gather_limited(
+            self.o.readers, [direct(c) for c in via_client]
         )
 
     async def storm(self) -> None:
@@ -502,7 +544,7 @@ class LiveRun:
             return
         print(f"  waiting {wait:.0f} s for the storm at {self.storm_at:%H:%M:%S} UTC", flush=True)
         await asyncio.sleep(max(wait - 2, 0))
-        pids = {c: self._pid(c) for c in ("temporal", "worker", "api")}
+        pids = self._component_pids()
         cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
         profile = self._profile(pids["worker"], min(self.o.storm_timeout, 180.0))
         t_cpu = time.monotonic()

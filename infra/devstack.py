@@ -182,13 +182,13 @@ class DevStack:
             # e-mails, register writes and BCH calls in "activities" (docs/performance.md).
             activities = self.spawn(
                 "activities",
-                [py, "-m", "worker"],
-                {**env, "BIOSAFETY_WORKER_RUNS": "activities"},
+                [py, "-m", "worker", "--runs", "activities"],
+                env,
                 grace=WORKER_STOP_SECONDS,
             )
             wait_until(activities, lambda: True, 0, "running")
-            env = {**env, "BIOSAFETY_WORKER_RUNS": "workflows"}
-        worker = self.spawn("worker", [py, "-m", "worker"], env, grace=WORKER_STOP_SECONDS)
+        runs = ["--runs", "workflows"] if self.settings.devstack_activity_worker else []
+        worker = self.spawn("worker", [py, "-m", "worker", *runs], env, grace=WORKER_STOP_SECONDS)
         self.wait_for_worker(worker)
 
         # infra/serve.py: uvicorn with the slow-client limits and graceful period of the settings

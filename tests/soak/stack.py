@@ -33,7 +33,13 @@ _SIGNATURES: dict[str, Callable[[list[str]], bool]] = {
     "postgres": lambda argv: Path(argv[0]).name == "postgres" and "-D" in argv,
     "smtp": lambda argv: "infra.smtp_sink" in argv,
     "bch": lambda argv: "infra.bch_standin" in argv,
-    "worker": lambda argv: argv[-2:] == ["-m", "worker"],
+    # One worker, or the workflows' half of a split one (BIOSAFETY_DEVSTACK_ACTIVITY_WORKER).
+    "worker": lambda argv: (
+        argv[-2:] == ["-m", "worker"]
+        or argv[-4:-2] == ["-m", "worker"]
+        and argv[-2:] == ["--runs", "workflows"]
+    ),
+    "activities": lambda argv: argv[-4:] == ["-m", "worker", "--runs", "activities"],
     "api": lambda argv: "infra.serve" in argv,
 }
 COMPONENTS = tuple(_SIGNATURES)

@@ -3,6 +3,7 @@ officers' screen) and its row in the register, all made from the one case view."
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from temporalio import workflow
@@ -99,6 +100,8 @@ class Projection:
                 "next_deadline",
             }
         ) + repr([(d.key, d.status, d.due, d.met_on) for d in view.deadlines])
+        # Kept as a digest: the view's JSON is kilobytes, held for every cached case.
+        fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()
         if fingerprint == self._fingerprint:
             return False
         self._fingerprint = fingerprint
