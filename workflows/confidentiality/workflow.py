@@ -18,12 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.confidentiality.clocks import ConfidentialityClocks
     from workflows.confidentiality.models import (
         SETTLED,
-        SETTLED_BY,
-        STAGE_WORDS,
         ClaimState,
-        ClaimView,
         ConfidentialityDetails,
-        ConfidentialityResume,
         ConfidentialityStart,
         ConfidentialityState,
         ConsultationViews,
@@ -38,14 +34,14 @@ with workflow.unsafe.imports_passed_through():
         describe,
         fingerprint,
     )
+    from workflows.confidentiality.procedure import ClaimsProcedure
     from workflows.kernel.case import Case
-    from workflows.kernel.ledger import Arrival, Entry
     from workflows.kernel.runtime import run_case
     from workflows.models import CaseView, CommandResult
 
 
 @workflow.defn(name="ConfidentialInformation")
-class ConfidentialInformation:
+class ConfidentialInformation(ClaimsProcedure):
     @workflow.init
     def __init__(self, start: ConfidentialityStart) -> None:
         self._start = start
@@ -66,15 +62,7 @@ class ConfidentialInformation:
     @workflow.run
     async def run(self, start: ConfidentialityStart) -> CaseView[ConfidentialityDetails]:
         if start.resume is None:
-            o = start.opening
-            self.case.record(
-                "claims_recorded",
-                "system",
-                f"Claims of notification {o.notification_case_id} received on "
-                f"{start.received_on}: {self._items([c.item for c in o.claims])}; treated as "
-                "confidential until decided otherwise (Art 21(1), 21(3))",
-                {"items": [c.item for c in o.claims]},
-            )
+            self._record_claims()
         return await run_case(self)
 
     # ---- Art 21(1): justification upon request -----------------------------------------------
@@ -454,113 +442,3 @@ class ConfidentialInformation:
     @workflow.query
     def view(self) -> CaseView[ConfidentialityDetails]:
         return self.current_view()
-
-    # ---- what the kernel asks of the procedure -----------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._st.closed
-
-    busy = False
-
-    def tick(self) -> None:
-        pass
-
-    def entries(self) -> list[Entry]:
-        return self._clocks.entries()
-
-    def on_arrival(self, arrival: Arrival) -> None:
-        key, on = arrival.view.key, arrival.view.due
-        kind, item = key.rsplit("-", 1)
-        c = self._claim(item)
-        if kind == "consultation" and c.views_given_on is None and c.decided_on is None:
-            self.case.record(
-                "consultation_ended",
-                "system",
-                f"The consultation on the claim on {describe(item)} ended on {on} without the "
-                "notifier's views; the authority may now decide (Art 21(2))",
-                {"item": item},
-            )
-        elif kind == "review-window" and c.review_requested_on is None and c.stage not in SETTLED:
-            c.review_window_ended_on = self.case.today()
-            self.case.record(
-                "review_window_ended",
-                "system",
-                f"No internal review of the rejection of the claim on {describe(item)} was "
-                f"asked for by {on}: the item may be disclosed (Art 21(2))",
-                {"item": item},
-            )
-
-    def current_view(self) -> CaseView[ConfidentialityDetails]:
-        st, stage = self._st, self._st.stage
-        return self.case.view(
-            self.entries(),
-            stage=stage.value,
-            stage_text=STAGE_WORDS[stage],
-            closed=self.closed,
-            details=ConfidentialityDetails(
-                notification_case_id=self._start.opening.notification_case_id,
-                claims=[
-                    ClaimView(**c.model_dump(), stage_now=c.stage, description=describe(c.item))
-                    for c in st.claims
-                ],
-                withdrawn_on=st.withdrawn_on,
-                periods=self._start.periods,
-                fingerprint=self._fingerprint,
-            ),
-        )
-
-    def carry_over(self) -> ConfidentialityStart:
-        return self._start.model_copy(
-            update={"resume": ConfidentialityResume(state=self._st, kernel=self.case.state)}
-        )
-
-    # ---- helpers ------------------------------------------------------------------------------
-
-    def _require_open(self, what: str) -> None:
-        if self.closed:
-            raise refuse(f"cannot {what}: every claim of this case is settled", rule="case-open")
-
-    def _claim(self, item: str) -> ClaimState:
-        c = self._st.claim(item)
-        assert c is not None  # the validators guarantee it
-        return c
-
-    def _open_claim(self, item: str, what: str, field: str = "item") -> ClaimState:
-        """The claim on ``item``, refused when there is none or it is settled; ``field`` is
-        where the command names the item."""
-        c = self._st.claim(item)
-        if c is None:  # a fact of the case, not of the command: a 409
-            raise refuse(
-                f"this case has no claim on Annex I item ({item}); claimed: "
-                f"{', '.join(f'({x.item})' for x in self._st.claims)}",
-                rule="claim-exists",
-                field=field,
-            )
-        if c.stage in SETTLED:
-            raise refuse(
-                f"cannot {what} item ({item}): its claim is settled ({STAGE_WORDS[c.stage]})",
-                rule="claim-open",
-                article=SETTLED_BY[c.stage],
-                field=field,
-            )
-        return c
-
-    @staticmethod
-    def _items(items: list[str]) -> str:
-        return ", ".join(f"Annex I item ({i})" for i in items)
-
-    def _letter(self, step: str, template: str, **context: object) -> None:
-        """Letters of this procedure go to the notifier only: the claims are its business."""
-        n = self._start.opening.notifier
-        self.case.letter(
-            step,
-            template,
-            n.email,
-            n.language or self._start.authority.default_language,
-            recipient_name=n.name,
-            **context,
-        )
-
-    def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
