@@ -82,11 +82,16 @@ class Latencies:
     def count(self) -> int:
         return len(self.seconds)
 
+    def per_second(self, status: str | None = None) -> float:
+        """Answers (of ``status``, or all) per second of the scenario's wall time."""
+        n = self.count if status is None else self.statuses.get(status, 0)
+        return n / self.wall if self.wall else math.nan
+
     def summary(self) -> dict[str, Any]:
         return {
             "count": self.count,
             "wall_seconds": round(self.wall, 3),
-            "per_second": round(self.count / self.wall, 2) if self.wall else None,
+            "per_second": round(self.per_second(), 2) if self.wall else None,
             "p50_ms": _ms(self.p(50)),
             "p90_ms": _ms(self.p(90)),
             "p99_ms": _ms(self.p(99)),

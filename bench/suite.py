@@ -42,9 +42,11 @@ def _mib(n: float) -> float:
 
 def intake_figure(m: live.Measured) -> Figure:
     ours, bare_starts, bare_runs = m.intake, m.bare_starts, m.bare_activities
-    rate = ours.statuses.get("201", 0) / ours.wall if ours.wall else math.nan
-    start_rate = bare_starts.count / bare_starts.wall if bare_starts.wall else math.nan
-    run_rate = bare_runs.count / bare_runs.wall if bare_runs.wall else math.nan
+    rate, start_rate, run_rate = (
+        ours.per_second("201"),
+        bare_starts.per_second(),
+        bare_runs.per_second(),
+    )
     return Figure(
         key="intake",
         title=f"intake, `POST /v1/aia/notifications` with `Prefer: return=minimal` (bulk), "
@@ -75,16 +77,14 @@ def intake_figure(m: live.Measured) -> Figure:
 def intake_whole_figure(m: live.Measured) -> Figure:
     """The same route as one notifier uses it: the answer is the whole case, read from the
     workflow once its first steps are done."""
-    ours, bare_starts = m.intake_whole, m.bare_starts
-    rate = ours.statuses.get("201", 0) / ours.wall if ours.wall else math.nan
-    start_rate = bare_starts.count / bare_starts.wall if bare_starts.wall else math.nan
+    ours = m.intake_whole
     return Figure(
         key="intake_whole",
         title=f"intake, `POST /v1/aia/notifications` answering the whole case, {ours.count} "
         "notifications, 8 clients",
-        measured=rate,
+        measured=ours.per_second("201"),
         unit="cases/s",
-        baseline=start_rate,
+        baseline=m.bare_starts.per_second(),
         baseline_title="bare workflow starts by the client",
         goal=None,
         detail=f"answer p50 {_ms(ours.p(50))}, p99 {_ms(ours.p(99))}; answers "

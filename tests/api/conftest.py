@@ -23,7 +23,10 @@ from tests.support.temporal import Stack
 T = TypeVar("T")
 
 
+# A problem's rule: a kebab-case name. A citation of an article in its words: "Art 9",
+# "Arts 7-10", "SP Art 5(2)" ("Annex I" is not one). tests/api/test_problem_rules.py uses both.
 RULE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+CITES = re.compile(r"\bArts? \d+")
 
 
 async def check_problem(response: httpx.Response) -> None:
@@ -35,7 +38,7 @@ async def check_problem(response: httpx.Response) -> None:
     problem = response.json()
     where = f"{response.request.method} {response.request.url.path} -> {problem}"
     assert RULE.match(str(problem.get("rule"))), f"no rule: {where}"
-    if re.search(r"\bArts? \d+", str(problem.get("detail"))):
+    if CITES.search(str(problem.get("detail"))):
         assert problem.get("article"), f"the detail cites an article, none named: {where}"
 
 

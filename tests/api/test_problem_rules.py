@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 
 from api import errors
+from tests.api.conftest import CITES, RULE
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-# "Art 9", "Art 10(3)(c)", "SP Art 5(2)", "Arts 7-10", "Annex I" does not count as an article.
-CITES = re.compile(r"\bArts? \d+")
 ARTICLE = re.compile(r"^(SP )?Arts? \d+[a-z]?(\(\d+\))*(\([a-z]+\))*(\([ivx]+\))*([-, ]+.*)?$")
 
 WORKFLOW_RAISES = {"refuse", "invalid"}
