@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from api import problems, procedures, simplified, site
+from api import problem_docs, problems, procedures, simplified, site
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, load_access, log_access
 from api.deps import ClientDep, Clock, PoolDep, system_clock
 from api.routers import case_pictures, cases, consultations, documents, public, publications
@@ -197,7 +197,7 @@ def create_app(
         description="No token needed. 503 when Temporal or the database does not answer. "
         "Kept for compatibility: probes should use `/livez` and `/readyz`.",
         responses={
-            **problems.problem_responses(401),
+            **problem_docs.problem_responses(401),
             503: {"model": Health, "description": "Temporal or the database does not answer"},
         },
         openapi_extra=PUBLIC_SECURITY,
@@ -240,7 +240,7 @@ def create_app(
             503: {
                 "model": NotReady,
                 "description": "Temporal or the database does not answer",
-                "headers": problems.problem_responses(503)[503]["headers"],
+                "headers": problem_docs.problem_responses(503)[503]["headers"],
             }
         },
         openapi_extra=PUBLIC_SECURITY,
@@ -271,7 +271,7 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
-            schema = problems.problem_media_types(schema)
+            schema = problem_docs.problem_media_types(schema)
             schema = _notified_to_us(schema, settings.authority_party)
             schema = _moved_from_another_party(schema, settings.authority_party)
             schema = _discriminators_required(schema)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep
 from api.deps import PoolDep
 from api.params import Limit, Offset
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from workflows.simplified.matching import match
 from workflows.simplified.models import LMO_ID_PATTERN, Kind, Specification, Use
 

@@ -10,7 +10,7 @@ from api import calendar, cases, timeline
 from api.auth import PrincipalDep, ensure_case_access
 from api.deps import ClientDep, NowDep, PoolDep
 from api.params import CaseId
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from api.routers.cases import CALENDAR_TAG, TAG
 from workflows.bch_publication import PublicationView
 

@@ -17,7 +17,7 @@ from api.calendar import event_uid
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
 from api.params import CaseId, Day, Limit, Offset
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from api.procedures import AnyCaseView, KnownProcedure, KnownStage
 from api.register import (
     AuditRecord,

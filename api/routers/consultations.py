@@ -11,7 +11,7 @@ from api import consultations as service
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, StaffDep
 from api.deps import NowDep, PoolDep, SettingsDep
 from api.params import CaseId, IdempotencyKey, Limit, Offset
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from workflows import clock
 
 TAG = "Public consultation"

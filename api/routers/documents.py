@@ -15,7 +15,7 @@ from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep, PrincipalDep, ensure
 from api.deps import ClientDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
 from api.params import CaseId
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from api.register import case_exists, public_entry
 from infra.documents import DocumentStore
 from workflows.aia.models import AnnexIItem

@@ -22,7 +22,7 @@ from api.auth import Principal, PrincipalDep, StaffDep, ensure_case_access
 from api.deps import ClientDep, PoolDep, SettingsDep
 from api.errors import CommandRefused, Forbidden, ReferenceConflict
 from api.params import CaseId, IdempotencyKey
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from api.procedures import PROCEDURES, CommandSpec, Opening, ProcedureSpec, for_case
 from workflows import clock
 from workflows.models import CommandResult

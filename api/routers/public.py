@@ -16,7 +16,7 @@ from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep
 from api.deps import ClientDep, PoolDep
 from api.errors import CaseNotFound
 from api.params import CaseId, Limit, Offset
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from api.procedures import KnownStage
 from api.register import (
     PublicCase,

@@ -9,7 +9,7 @@ from api import cases
 from api.auth import StaffDep
 from api.deps import ClientDep
 from api.params import CaseId, IdempotencyKey, PublicationId
-from api.problems import problem_responses
+from api.problem_docs import problem_responses
 from workflows.bch_publication import BchCorrection, PublicationView
 
 TAG = "BCH publication"
