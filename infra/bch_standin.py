@@ -39,7 +39,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import sys
 import tempfile
 import threading
@@ -915,15 +914,13 @@ class BchStandinServer:
     ) -> None:
         import uvicorn
 
-        from infra.serve import uvicorn_config
+        from infra.serve import tcp_listener, uvicorn_config
         from infra.settings import Settings
 
         self.app = create_app(
             token_ttl_seconds=token_ttl_seconds, auto_approve=auto_approve, state_dir=state_dir
         )
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = tcp_listener(host, port)
         self.host, self.port = host, self._socket.getsockname()[1]
         config = uvicorn_config(
             self.app,

@@ -11,6 +11,7 @@ concurrency limit and the graceful-shutdown period from the settings (``BIOSAFET
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import h11
@@ -75,6 +76,20 @@ def header_timeout_protocol(seconds: float) -> type[HeaderTimeoutProtocol]:
         header_timeout = seconds
 
     return Configured
+
+
+def tcp_listener(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound TCP socket to hand to ``uvicorn.Server.serve(sockets=[...])`` (port 0: a free one).
+
+    Made with ``IPPROTO_TCP`` named, not ``socket.socket()``'s protocol 0: asyncio turns Nagle's
+    algorithm off (TCP_NODELAY) only on sockets whose protocol says TCP, and a connection
+    accepted on a protocol-0 socket inherits the 0. With Nagle on, every answer on a kept-alive
+    connection after the first waits for the client's delayed ACK: 40 ms per request on Linux,
+    instead of about 2 ms."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.saved_views import VIEWS
+from infra.serve import tcp_listener
 from tests.api.conftest import case_id_of, notification_body
 from tests.support.roles import RISK_ASSESSMENT
 from tests.support.temporal import Stack, _binary, register_search_attributes
@@ -81,8 +81,7 @@ async def biosafety(stack: Stack) -> AsyncIterator[Biosafety]:
     app = create_app(
         settings, client=stack.client, pool=stack.pool, clock=stack.env.get_current_time
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock = tcp_listener()
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
