@@ -19,7 +19,12 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    Worker,
+)
 
 from activities.bch import BchActivities
 from activities.email import EmailActivities
@@ -74,14 +79,32 @@ def activities(settings: Settings, pool: asyncpg.Pool) -> list[Any]:
     ]
 
 
+def local_activities(pool: asyncpg.Pool) -> list[Any]:
+    """What a worker that runs only workflows still runs itself: the register write, a local
+    activity inside the workflow task that changed the case (workflows/kernel/runtime.py)."""
+    return [RegisterActivities(pool).sync_register]
+
+
+def poller_behavior(settings: Settings) -> PollerBehavior:
+    most = settings.worker_max_task_polls
+    if settings.worker_task_pollers == "fixed":
+        return PollerBehaviorSimpleMaximum(maximum=most)
+    return PollerBehaviorAutoscaling(minimum=1, maximum=most, initial=min(5, most))
+
+
 def build_worker(
     client: Client, settings: Settings, pool: asyncpg.Pool, task_queue: str | None = None
 ) -> Worker:
+    runs = settings.worker_runs
+    runs_activities = activities(settings, pool) if runs != "workflows" else []
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=list(WORKFLOWS) if settings.worker_runs != "activities" else [],
-        activities=activities(settings, pool) if settings.worker_runs != "workflows" else [],
+        workflows=list(WORKFLOWS) if runs != "activities" else [],
+        activities=runs_activities or local_activities(pool),
+        no_remote_activities=runs == "workflows",
+        workflow_task_poller_behavior=poller_behavior(settings),
+        activity_task_poller_behavior=poller_behavior(settings),
         interceptors=[CaseLoggingInterceptor()],
         workflow_runner=workflow_runner(settings.worker_sandbox),
         max_cached_workflows=settings.worker_max_cached_workflows,

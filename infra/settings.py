@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     worker_runs: Literal["all", "workflows", "activities"] = Field(
         default="all",
         description="what this worker process runs: all, or only the workflows or only the "
-        "activities (two processes polling the same task queue, so that e-mails, register "
-        "writes and BCH calls do not hold up the cases' workflow tasks)",
+        "activities (two processes polling the same task queue, so that e-mails and BCH calls "
+        "do not hold up the cases' workflow tasks; the workflows' worker still writes the "
+        "register itself, as a local activity)",
     )
     devstack_activity_worker: bool = Field(
         default=False,
@@ -125,6 +126,19 @@ class Settings(BaseSettings):
         default=100,
         ge=1,
         description="activities (register writes, e-mails, BCH calls) the worker runs at once",
+    )
+    worker_task_pollers: Literal["fixed", "autoscale"] = Field(
+        default="fixed",
+        description="fixed: worker_max_task_polls polls for workflow tasks (and, apart, for "
+        "activity tasks) open at once, as the SDK does with 5; autoscale: between 1 and "
+        "worker_max_task_polls, as the server's hints say a backlog needs (docs/performance.md "
+        "has what each gave: more polls took the dev server's time from the intake)",
+    )
+    worker_max_task_polls: int = Field(
+        default=5,
+        ge=2,
+        description="polls for workflow tasks, and apart for activity tasks, open at once (at "
+        "most, with autoscale)",
     )
 
     # PostgreSQL: the case register. Unset → the dev stack starts embedded PostgreSQL.

@@ -1,7 +1,8 @@
 """A worker split in two processes' roles (BIOSAFETY_WORKER_RUNS): one runs only the cases'
 workflows, the other only the activities, both on one task queue. A case goes through as with
-one worker: its letter is sent and its register row written by the activities' worker, which
-holds no workflow, and the workflows' worker runs no activity."""
+one worker: its letter is sent by the activities' worker, which holds no workflow; the
+workflows' worker takes no activity task: it runs only the register write, as a local activity
+inside the workflow task that changed the case."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ async def test_workflows_and_activities_in_workers_of_their_own(
     activities = build_worker(
         time_env.client, settings.model_copy(update={"worker_runs": "activities"}), db_pool
     )
-    assert not workflows.config().get("activities")
+    local = [a.__name__ for a in workflows.config().get("activities", [])]
+    assert local == ["sync_register"]
+    assert workflows.config().get("no_remote_activities") is True
     assert not activities.config().get("workflows")
     async with workflows, activities:
         case, created = await submit_notification(
@@ -64,3 +67,4 @@ async def test_workflows_and_activities_in_workers_of_their_own(
         trail = await register.audit_trail(db_pool, case.case_id)
         assert [r["kind"] for r in trail][:2] == ["notification_received", "acknowledged"]
     await close_activities(activities)
+    await close_activities(workflows)

@@ -102,6 +102,14 @@ class Case:
     def today(self) -> date:
         return self.ledger.today(workflow.now())
 
+    def history_is_long(self) -> bool:
+        """Time to continue as new: CONTINUE_AS_NEW_AFTER_EVENTS, or the server suggests it."""
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self.continue_as_new_after_events
+        )
+
     def touch(self) -> None:
         """Something changed: the run loop wakes, recomputes the deadlines and shows them."""
         self.changed = True
