@@ -121,6 +121,7 @@ class Measured:
     rss: dict[str, int] = field(default_factory=dict)  # moment → worker RSS bytes
     open_cases: dict[str, int] = field(default_factory=dict)  # moment → open cases
     lapse_delays: list[float] = field(default_factory=list)
+    timer_delays: list[float] = field(default_factory=list)  # each storm case's timer fired
     email_delays: list[float] = field(default_factory=list)
     lapses_expected: int = 0
     emails_expected: int = 0
@@ -594,6 +595,7 @@ class LiveRun:
             self.storm_ids,
         )
         self.m.lapse_delays = [r["at"].timestamp() - at for r in rows]
+        self.m.timer_delays = await _timers_fired(self.client, self.storm_ids, at)
         delivered = _sink_times(self.stack.state / "mail" / "index.jsonl")
         messages = await self.pool.fetch(
             "SELECT case_id, message_id FROM outgoing_messages WHERE template = 'deadline_missed' "
@@ -651,6 +653,24 @@ PROFILE_PARTS = {
     "the SDK's core bridge": ("temporalio/bridge",),
     "logging": ("structlog", "logging/__init__.py"),
 }
+
+
+async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> list[float]:
+    """Seconds from ``at`` to each case's first timer firing at or after it (from the case's
+    history): what the server's timers took, apart from the wait of the workflow task that
+    follows for a worker to take it."""
+    delays = []
+    for case_id in case_ids:
+        history = await client.get_workflow_handle(case_id).fetch_history()
+        fired = (
+            e.event_time.ToDatetime(tzinfo=UTC).timestamp()
+            for e in history.events
+            if e.HasField("timer_fired_event_attributes")
+        )
+        first = next((t for t in fired if t >= at - 0.5), None)
+        if first is not None:
+            delays.append(first - at)
+    return delays
 
 
 def _profile_summary(raw: Path) -> dict[str, float]:

@@ -126,6 +126,13 @@ def memory_figure(m: live.Measured) -> Figure:
 def storm_figures(m: live.Measured) -> list[Figure]:
     n = m.lapses_expected
     cpu = ", ".join(f"{k} {v} cores" for k, v in m.cpu_during_storm.items())
+    fired = (
+        f" the cases' timers fired p50 {_num(percentile(m.timer_delays, 50))} s, p99 "
+        f"{_num(percentile(m.timer_delays, 99))} s after the instant (the rest is the wait of "
+        "the workflow task that follows, to be handed to the worker);"
+        if m.timer_delays
+        else ""
+    )
     lapses = Figure(
         key="storm_lapse",
         title=f"deadline storm: {n:,} acknowledgement deadlines on one instant, lapse "
@@ -137,7 +144,7 @@ def storm_figures(m: live.Measured) -> list[Figure]:
         goal=Goal("at_most", 1.5, "ratio"),
         detail=(
             f"p50 {_num(percentile(m.lapse_delays, 50))} s ({len(m.lapse_delays)}/{n} recorded);"
-            f" bare woke p50 {_num(percentile(m.bare_woke, 50))} s; CPU during it: {cpu}"
+            f" bare woke p50 {_num(percentile(m.bare_woke, 50))} s;{fired} CPU during it: {cpu}"
         ),
         extra={
             "storm_at": m.storm_at,
