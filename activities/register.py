@@ -7,6 +7,7 @@ state version and an older or equal version never overwrites it; audit rows are 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from infra.db import storable
 from workflows.errors import REGISTER_ROW_INVALID
 from workflows.models import CaseSummary
 
@@ -56,11 +58,24 @@ _UPSERT = (
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "case_id")
     + ", updated_at = now() WHERE cases.version < EXCLUDED.version"
 )
-
-_AUDIT = """
-INSERT INTO audit_log (case_id, seq, at, kind, actor, summary, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (case_id, seq) DO NOTHING
+_A = len(_COLUMNS)  # the audit entries' arrays follow the row's parameters
+# The row, the new audit entries and the version the register then holds, in one statement (one
+# round trip, atomic as a statement is): a row of an older version changes nothing (the upsert
+# returns no row, and the version read is the one held before the statement), and an entry
+# already written is kept as it is.
+_SYNC = f"""
+WITH entries AS (
+    INSERT INTO audit_log (case_id, seq, at, kind, actor, summary, data)
+    SELECT $1, e.seq, e.at, e.kind, e.actor, e.summary, e.data::jsonb
+    FROM unnest(${_A + 1}::integer[], ${_A + 2}::timestamptz[], ${_A + 3}::text[],
+                ${_A + 4}::text[], ${_A + 5}::text[], ${_A + 6}::text[])
+        AS e(seq, at, kind, actor, summary, data)
+    ON CONFLICT (case_id, seq) DO NOTHING
+), row AS (
+    {_UPSERT}
+    RETURNING version
+)
+SELECT coalesce((SELECT version FROM row), (SELECT version FROM cases WHERE case_id = $1))
 """
 
 
@@ -70,21 +85,23 @@ class RegisterActivities:
 
     @activity.defn(name="sync_register")
     async def sync_register(self, req: RegisterSync) -> int:
-        """Write the case row and its new audit entries in one transaction; return the version
+        """Write the case row and its new audit entries in one statement; return the version
         the register now holds."""
         c = req.case
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(_UPSERT, *(getattr(c, name) for name in _COLUMNS))
-                await conn.executemany(
-                    _AUDIT,
-                    [
-                        (c.case_id, e.seq, e.at, e.kind, e.actor, e.summary, e.data)
-                        for e in req.entries
-                    ],
-                )
+            # The pool's codecs make single text and jsonb values storable (infra/db.py), not
+            # the elements of arrays: the entries' texts are made so here, their data as JSON.
+            entries = req.entries
+            async with self._pool.acquire() as conn:
                 held: int = await conn.fetchval(
-                    "SELECT version FROM cases WHERE case_id = $1", c.case_id
+                    _SYNC,
+                    *(getattr(c, name) for name in _COLUMNS),
+                    [e.seq for e in entries],
+                    [e.at for e in entries],
+                    storable([e.kind for e in entries]),
+                    storable([e.actor for e in entries]),
+                    storable([e.summary for e in entries]),
+                    [json.dumps(storable(e.data)) for e in entries],
                 )
         except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as err:
             # The database refuses the data itself (a value out of range, a broken constraint):

@@ -71,3 +71,35 @@ async def test_older_state_never_overwrites_newer(db_pool: asyncpg.Pool) -> None
     case, seqs = await rows(db_pool, "reg-order")
     assert case["stage"] == "decided" and case["state"]["version"] == 3
     assert seqs == [1, 2, 3]
+
+
+async def test_entries_keep_their_fields_and_data(db_pool: asyncpg.Pool) -> None:
+    """The entries go in as arrays beside the row (one statement): each keeps its time, texts and
+    data (a JSON object, not a string), and a sync without entries writes the row alone."""
+    activities = RegisterActivities(db_pool)
+    env = ActivityEnvironment()
+    request = sync("reg-fields", 1, "received", [1, 2])
+    first = request.entries[0].model_copy(update={"data": {"deadline": "acknowledgement"}})
+    request = request.model_copy(update={"entries": [first, request.entries[1]]})
+    assert await env.run(activities.sync_register, request) == 1
+    assert await env.run(activities.sync_register, sync("reg-fields", 2, "acknowledged", [])) == 2
+    async with db_pool.acquire() as conn:
+        stored = await conn.fetch(
+            "SELECT seq, at, kind, actor, summary, data FROM audit_log WHERE case_id = $1 "
+            "ORDER BY seq",
+            "reg-fields",
+        )
+        stage = await conn.fetchval("SELECT stage FROM cases WHERE case_id = $1", "reg-fields")
+    assert [dict(r) for r in stored] == [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "actor": e.actor,
+            "summary": e.summary,
+            "data": e.data,
+        }
+        for e in request.entries
+    ]
+    assert stored[0]["data"] == {"deadline": "acknowledgement"}
+    assert stage == "acknowledged"
