@@ -1,8 +1,10 @@
 """The case register in PostgreSQL: the projection of each case and its append-only audit log.
 
-Written only by the ``sync_register`` activity, idempotently: a case row carries the workflow's
-state version and an older or equal version never overwrites it; audit rows are keyed by
-(case_id, seq), so a retried activity writes nothing twice. The API reads from here to list cases.
+Written only by ``sync_register``, which a case runs as a local activity inside the workflow task
+that changed it, or as an activity when that cannot be (workflows/kernel/runtime.py). Each write
+is one statement and idempotent: a case row carries the workflow's state version and an older or
+equal version never overwrites it; audit rows are keyed by (case_id, seq), so a retried write
+adds nothing twice. The API reads from here to list cases.
 """
 
 from __future__ import annotations

@@ -125,7 +125,8 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(
         default=100,
         ge=1,
-        description="activities (register writes, e-mails, BCH calls) the worker runs at once",
+        description="activities (e-mails, BCH calls, register writes a workflow task could not "
+        "make itself) the worker runs at once",
     )
     worker_task_pollers: Literal["fixed", "autoscale"] = Field(
         default="fixed",
