@@ -25,36 +25,40 @@ SMTP_LOGIN = "biosafety-mailer"
 SMTP_PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(scope="session")
-def smtp_sink_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
-    sink = SmtpSink(tmp_path_factory.mktemp("mail"))
+def _start(sink: SmtpSink) -> Iterator[SmtpSink]:
+    """A session's sink: started, then stopped at the session's end."""
     sink.start()
     yield sink
     sink.stop()
+
+
+def _reset_around(sink: SmtpSink) -> Iterator[SmtpSink]:
+    """A test's view of a session's sink: emptied, with every fault off, before and after."""
+    sink.reset()
+    yield sink
+    sink.reset()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    yield from _start(SmtpSink(tmp_path_factory.mktemp("mail")))
 
 
 @pytest.fixture
 def smtp_sink(smtp_sink_server: SmtpSink) -> Iterator[SmtpSink]:
     """The session's SMTP sink, emptied and with every fault switched off."""
-    smtp_sink_server.reset()
-    yield smtp_sink_server
-    smtp_sink_server.reset()
+    yield from _reset_around(smtp_sink_server)
 
 
 @pytest.fixture(scope="session")
 def smtp_ascii_sink_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
-    sink = SmtpSink(tmp_path_factory.mktemp("mail-ascii"), smtputf8=False)
-    sink.start()
-    yield sink
-    sink.stop()
+    yield from _start(SmtpSink(tmp_path_factory.mktemp("mail-ascii"), smtputf8=False))
 
 
 @pytest.fixture
 def smtp_ascii_sink(smtp_ascii_sink_server: SmtpSink) -> Iterator[SmtpSink]:
     """A sink that does not offer SMTPUTF8: every address must be ASCII."""
-    smtp_ascii_sink_server.reset()
-    yield smtp_ascii_sink_server
-    smtp_ascii_sink_server.reset()
+    yield from _reset_around(smtp_ascii_sink_server)
 
 
 # --- TLS and AUTH -------------------------------------------------------------------------------
@@ -81,12 +85,6 @@ def smtp_server_tls(smtp_ca: Any) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     smtp_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     return context
-
-
-def _start(sink: SmtpSink) -> Iterator[SmtpSink]:
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="session")
@@ -119,14 +117,10 @@ def smtp_tls_sink_server(
 @pytest.fixture
 def smtp_starttls_sink(smtp_starttls_sink_server: SmtpSink) -> Iterator[SmtpSink]:
     """A sink that requires STARTTLS, then AUTH (like a submission server on port 587)."""
-    smtp_starttls_sink_server.reset()
-    yield smtp_starttls_sink_server
-    smtp_starttls_sink_server.reset()
+    yield from _reset_around(smtp_starttls_sink_server)
 
 
 @pytest.fixture
 def smtp_tls_sink(smtp_tls_sink_server: SmtpSink) -> Iterator[SmtpSink]:
     """A sink that speaks TLS from the first byte, then requires AUTH (like port 465)."""
-    smtp_tls_sink_server.reset()
-    yield smtp_tls_sink_server
-    smtp_tls_sink_server.reset()
+    yield from _reset_around(smtp_tls_sink_server)
