@@ -29,10 +29,10 @@ KERNEL_PATCH = "case-kernel"
 
 # Cases that started (or went on) after this patch write the register with a local activity
 # first: the write runs inside the workflow task that made the change, instead of costing the
-# server an activity task, its completion and another workflow task (about half the server's
-# work for a lapse or a command). An outage, a slow database or a worker without the register
-# falls back to the activity with the full retry policy, which waits on the server, not in the
-# worker. Histories recorded before have no marker and keep the activity.
+# server an activity task, its completion and another workflow task. An outage, a slow
+# database or a worker without the register falls back to the activity with the full retry
+# policy, which waits on the server, not in the worker. Histories recorded before have no
+# marker and keep the activity.
 REGISTER_LOCAL_PATCH = "register-local-first"
 REGISTER_LOCAL_TIMEOUT = timedelta(seconds=5)
 REGISTER_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
@@ -208,13 +208,12 @@ async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
             )
             return None
         except FailureError as err:
-            # A local activity's failure comes as the error itself or wrapped as an activity's.
-            cause = err.cause if isinstance(err, ActivityError) else err
-            if isinstance(cause, ApplicationError) and cause.type == REGISTER_ROW_INVALID:
-                return cause.message
+            root = _root(err)
+            if isinstance(root, ApplicationError) and root.type == REGISTER_ROW_INVALID:
+                return _cause(err)
             workflow.logger.warning(
                 "register write left to the activity",
-                extra={"case_id": sync.case.case_id, "version": version, "error": str(cause)},
+                extra={"case_id": sync.case.case_id, "version": version, "error": _cause(err)},
             )
     try:
         await workflow.execute_activity_method(
@@ -229,5 +228,11 @@ async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
     return None
 
 
-def _cause(err: ActivityError) -> str:
-    return str(err.cause.message if isinstance(err.cause, ApplicationError) else err)
+def _root(err: FailureError) -> BaseException | None:
+    """What failed: an activity's failure wraps it; a local activity's may come as itself."""
+    return err.cause if isinstance(err, ActivityError) else err
+
+
+def _cause(err: FailureError) -> str:
+    root = _root(err)
+    return str(root.message if isinstance(root, ApplicationError) else err)
