@@ -50,6 +50,7 @@ from workflows.models import CommandResult
 ACKNOWLEDGEMENT_DAYS = 90  # CP Art 9(1)
 BARE_QUEUE = "bench-bare"
 STOP_PROFILE_SECONDS = 60.0
+SETTLE_SECONDS = 120.0
 STAFF = "staff:bench"
 
 
@@ -129,6 +130,9 @@ class Measured:
     bare_done: list[float] = field(default_factory=list)
     cpu_during_storm: dict[str, float] = field(default_factory=dict)  # component → cores
     cpu_during_intake: dict[str, float] = field(default_factory=dict)
+    # component → CPU seconds per command: our Update (the direct half) and the bare Update
+    cpu_per_command: dict[str, float] = field(default_factory=dict)
+    cpu_per_bare_update: dict[str, float] = field(default_factory=dict)
     storm_at: str = ""
     bare_storm_at: str = ""
     notes: list[str] = field(default_factory=list)
@@ -220,6 +224,7 @@ class LiveRun:
         self.command_ids: list[str] = []
         self.background_ids: list[str] = []
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.spawned: dict[str, subprocess.Popen[bytes]] = {}
         self.profiler: subprocess.Popen[bytes] | None = None
 
     # ---- set-up
@@ -266,6 +271,7 @@ class LiveRun:
         log = (self.folder / f"{name}.log").open("ab")
         process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
+        self.spawned[name] = process
         return process
 
     def _profile(self, pid: int, seconds: float) -> Path | None:
@@ -512,9 +518,12 @@ class LiveRun:
 
             return job
 
+        pids = self._component_pids() | {"bare-worker": self.spawned["bare-worker"].pid}
+        cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
         self.m.bare_updates.wall = await _gather_limited(
             self.o.readers, [bare_job(i) for i in range(k)]
         )
+        self.m.cpu_per_bare_update = _cpu_per(pids, cpu0, k)
         for handle in handles:
             await handle.signal(bare.BareUpdate.finish)
 
@@ -536,9 +545,29 @@ class LiveRun:
         half = len(self.command_ids) // 2
         via_api, via_client = self.command_ids[:half], self.command_ids[half:]
         self.m.commands.wall = await _gather_limited(self.o.readers, [ours(c) for c in via_api])
+        cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
         self.m.commands_direct.wall = await _gather_limited(
             self.o.readers, [direct(c) for c in via_client]
         )
+        # The command's e-mail and the register write after it are part of what it costs.
+        await self._settled(via_client, "aia_acknowledgement")
+        self.m.cpu_per_command = _cpu_per(pids, cpu0, len(via_client))
+
+    async def _settled(self, case_ids: list[str], template: str) -> None:
+        """Until every case's ``template`` e-mail is sent and its register row says so."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            left = await self.pool.fetchval(
+                "SELECT count(*) FROM cases c WHERE c.case_id = ANY($1::text[]) AND NOT EXISTS ("
+                "SELECT 1 FROM jsonb_array_elements(c.state->'outgoing') m "
+                "WHERE m->>'purpose' = $2 AND m->>'status' = 'sent')",
+                case_ids,
+                template,
+            )
+            if left == 0:
+                return
+            await asyncio.sleep(0.1)
+        self.m.notes.append(f"commands: {template} not settled in {SETTLE_SECONDS:.0f} s")
 
     async def storm(self) -> None:
         wait = (self.storm_at - datetime.now(UTC)).total_seconds()
@@ -653,6 +682,11 @@ PROFILE_PARTS = {
     "the SDK's core bridge": ("temporalio/bridge",),
     "logging": ("structlog", "logging/__init__.py"),
 }
+
+
+def _cpu_per(pids: dict[str, int], before: dict[str, float], count: int) -> dict[str, float]:
+    """CPU seconds each process spent since ``before``, per one of ``count`` operations."""
+    return {c: round((cpu_seconds(p) - before[c]) / max(count, 1), 4) for c, p in pids.items()}
 
 
 async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> list[float]:
