@@ -18,6 +18,7 @@ from activities.register import AuditEntry, RegisterActivities, RegisterSync
 from workflows.common import REGISTER_RETRY
 from workflows.errors import REGISTER_ROW_INVALID
 from workflows.kernel.case import Case
+from workflows.kernel.failures import cause, root
 from workflows.kernel.ledger import Arrival, Entry
 from workflows.kernel.projection import register_row
 from workflows.models import CaseView
@@ -208,12 +209,12 @@ async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
             )
             return None
         except FailureError as err:
-            root = _root(err)
-            if isinstance(root, ApplicationError) and root.type == REGISTER_ROW_INVALID:
-                return _cause(err)
+            failed = root(err)
+            if isinstance(failed, ApplicationError) and failed.type == REGISTER_ROW_INVALID:
+                return cause(err)
             workflow.logger.warning(
                 "register write left to the activity",
-                extra={"case_id": sync.case.case_id, "version": version, "error": _cause(err)},
+                extra={"case_id": sync.case.case_id, "version": version, "error": cause(err)},
             )
     try:
         await workflow.execute_activity_method(
@@ -224,15 +225,5 @@ async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
             summary=f"register v{version}",
         )
     except ActivityError as err:
-        return _cause(err)
+        return cause(err)
     return None
-
-
-def _root(err: FailureError) -> BaseException | None:
-    """What failed: an activity's failure wraps it; a local activity's may come as itself."""
-    return err.cause if isinstance(err, ActivityError) else err
-
-
-def _cause(err: FailureError) -> str:
-    root = _root(err)
-    return str(root.message if isinstance(root, ApplicationError) else err)
