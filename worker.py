@@ -79,10 +79,11 @@ def activities(settings: Settings, pool: asyncpg.Pool) -> list[Any]:
     ]
 
 
-def local_activities(pool: asyncpg.Pool) -> list[Any]:
-    """What a worker that runs only workflows still runs itself: the register write, a local
-    activity inside the workflow task that changed the case (workflows/kernel/runtime.py)."""
-    return [RegisterActivities(pool).sync_register]
+def local_activities(settings: Settings, pool: asyncpg.Pool) -> list[Any]:
+    """What a worker that runs only workflows still runs itself, as local activities inside the
+    workflow task that changed the case: the register write (workflows/kernel/runtime.py) and
+    the first attempt at each e-mail (workflows/kernel/outbox.py)."""
+    return [RegisterActivities(pool).sync_register, EmailActivities(settings, pool).send_email]
 
 
 def poller_behavior(settings: Settings) -> PollerBehavior:
@@ -101,7 +102,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS) if runs != "activities" else [],
-        activities=runs_activities or local_activities(pool),
+        activities=runs_activities or local_activities(settings, pool),
         no_remote_activities=runs == "workflows",
         workflow_task_poller_behavior=poller_behavior(settings),
         activity_task_poller_behavior=poller_behavior(settings),

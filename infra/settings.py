@@ -100,7 +100,7 @@ class Settings(BaseSettings):
         description="what this worker process runs: all, or only the workflows or only the "
         "activities (two processes polling the same task queue, so that e-mails and BCH calls "
         "do not hold up the cases' workflow tasks; the workflows' worker still writes the "
-        "register itself, as a local activity)",
+        "register and makes each e-mail's first attempt itself, as local activities)",
     )
     devstack_activity_worker: bool = Field(
         default=False,

@@ -1,8 +1,9 @@
 """A worker split in two processes' roles (BIOSAFETY_WORKER_RUNS): one runs only the cases'
 workflows, the other only the activities, both on one task queue. A case goes through as with
-one worker: its letter is sent by the activities' worker, which holds no workflow; the
-workflows' worker takes no activity task: it runs only the register write, as a local activity
-inside the workflow task that changed the case."""
+one worker. The workflows' worker takes no activity task: it runs the register write and the
+first attempt at each e-mail itself, as local activities inside the workflow task that changed
+the case; the activities' worker, which holds no workflow, takes what those leave to the
+activity (here, nothing)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def test_workflows_and_activities_in_workers_of_their_own(
         time_env.client, settings.model_copy(update={"worker_runs": "activities"}), db_pool
     )
     local = [a.__name__ for a in workflows.config().get("activities", [])]
-    assert local == ["sync_register"]
+    assert local == ["sync_register", "send_email"]
     assert workflows.config().get("no_remote_activities") is True
     assert not activities.config().get("workflows")
     async with workflows, activities:

@@ -77,6 +77,7 @@ class Case:
             ),
             on_failed=self._message_failed,
             on_change=self.touch,
+            may_run_locally=lambda: not self.history_is_long(),
         )
         self.projection = Projection(upsert_unchanged=False, api_url=authority.api_url)
 

@@ -5,9 +5,11 @@ answer per key, and each BCH record becomes its own publication process
 
 Each message is delivered by its own task, so a message the outside world cannot take (a
 recipient refused, a record the BCH rejects, an outage that outlasts the others) holds up no
-other. A message refused for good is marked failed and handed back to the case, which records
-and escalates it. Cases started before this kernel delivered one message at a time per channel,
-in order; they keep doing so (``sequential``), because that order is in their histories.
+other. An e-mail is tried first by a local activity, inside the workflow task that queued it
+(``EMAIL_LOCAL_PATCH``), then by the activity with the full retry policy. A message refused for
+good is marked failed and handed back to the case, which records and escalates it. Cases
+started before this kernel delivered one message at a time per channel, in order; they keep
+doing so (``sequential``), because that order is in their histories.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 from activities.bch import BchActivities, BchDecisionInput, BchPublication
@@ -31,11 +33,26 @@ from workflows.bch_publication import (
     publication_workflow_id,
 )
 from workflows.common import BCH_RETRY, EMAIL_RETRY
+from workflows.kernel.failures import cause, final
 from workflows.kernel.state import Message
 from workflows.models import Language
 
 EMAIL_TIMEOUT = timedelta(minutes=2)
 BCH_TIMEOUT = timedelta(minutes=5)
+
+# Cases that carry this patch send each e-mail by a local activity first, in the workflow task
+# that queued it: a command's letter is delivered before the command is answered (the answer
+# and the case then say "sent"), and a message costs the server no activity task, no completion
+# and no second workflow task (docs/performance.md). The attempt is short: it must end inside its
+# workflow task. If the SMTP server does not take the message at once (down, slow, a temporary
+# refusal), the activity with the full retry policy delivers it, as it delivered every message
+# before; a refusal for good is final either way. The e-mail activity is idempotent by message
+# key, so the second try never sends again what the first delivered. Histories recorded before
+# have no marker and keep the activity; a case about to continue as new keeps it too (a local
+# activity and a continue-as-new in one workflow task left the next run deaf to queries).
+EMAIL_LOCAL_PATCH = "email-local-first"
+EMAIL_LOCAL_TIMEOUT = timedelta(seconds=5)
+EMAIL_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 
 
 class Outbox:
@@ -49,6 +66,7 @@ class Outbox:
         publication_attributes: list[SearchAttributePair[Any]],
         on_failed: Callable[[Message], None],
         on_change: Callable[[], None],
+        may_run_locally: Callable[[], bool] = lambda: True,
     ) -> None:
         self._case_id = case_id
         self.messages = messages
@@ -57,6 +75,10 @@ class Outbox:
         self._publication_attributes = publication_attributes
         self._on_failed = on_failed
         self._on_change = on_change
+        self._may_run_locally = may_run_locally
+        # Set by the run loop once per run (EMAIL_LOCAL_PATCH): e-mail goes locally first.
+        self.local_first = False
+        self._local_done: set[str] = set()  # e-mails whose local attempt is over (or skipped)
         self.finishing = False  # the case is closed: deliver what is queued, then stop
 
     # ---- queueing -------------------------------------------------------------------------
@@ -105,6 +127,25 @@ class Outbox:
     def pending(self) -> list[Message]:
         return [m for m in self.messages if m.status == "pending"]
 
+    def _trying_locally(self, message: Message) -> bool:
+        return (
+            message.channel == "email"
+            and message.key not in self._local_done
+            and self.local_first
+            and self._may_run_locally()
+        )
+
+    def sending_locally(self) -> bool:
+        """An e-mail is about to be tried, or being tried, inside this workflow task: the
+        register waits for it and writes the case once, with the message's outcome."""
+        return any(self._trying_locally(m) for m in self.pending)
+
+    @property
+    def waiting(self) -> list[Message]:
+        """Pending messages the Web UI flags (MessagesPending): not those still being tried
+        inside this workflow task, which are sent or left to the activity before it ends."""
+        return [m for m in self.pending if not self._trying_locally(m)]
+
     # ---- delivery -------------------------------------------------------------------------
 
     async def deliver_all(self) -> None:
@@ -145,13 +186,7 @@ class Outbox:
     async def _deliver(self, message: Message, *, legacy: bool = False) -> None:
         try:
             if isinstance(message.payload, EmailRequest):
-                delivery: EmailDelivery = await workflow.execute_activity_method(
-                    EmailActivities.send_email,
-                    message.payload,
-                    start_to_close_timeout=EMAIL_TIMEOUT,
-                    retry_policy=EMAIL_RETRY,
-                    summary=f"e-mail {message.purpose} to {message.recipient}",
-                )
+                delivery = await self._send(message, message.payload, legacy=legacy)
                 message.detail = f"Message-ID {delivery.message_id}: {delivery.server_response}"
             elif not legacy or workflow.patched("bch-publication-process"):
                 child_id = await self._start_publication(message, message.payload)
@@ -167,13 +202,42 @@ class Outbox:
                 )
                 message.detail = f"BCH document {publication.document_uid}: {publication.status}"
             message.status = "sent"
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:  # an activity's, a local one's own
             message.status = "failed"
-            message.detail = str(
-                err.cause.message if isinstance(err.cause, ApplicationError) else err
-            )
+            message.detail = cause(err)
             self._on_failed(message)
         self._on_change()
+
+    async def _send(self, message: Message, request: EmailRequest, legacy: bool) -> EmailDelivery:
+        summary = f"e-mail {message.purpose} to {message.recipient}"
+        if not legacy and self._trying_locally(message):
+            try:
+                delivery: EmailDelivery = await workflow.execute_local_activity_method(
+                    EmailActivities.send_email,
+                    request,
+                    start_to_close_timeout=EMAIL_LOCAL_TIMEOUT,
+                    retry_policy=EMAIL_LOCAL_RETRY,
+                    summary=summary,
+                )
+                return delivery
+            except FailureError as err:
+                if final(err, EMAIL_RETRY):
+                    raise  # refused for good (a 5xx, a broken template): no retry helps
+                workflow.logger.warning(
+                    "e-mail left to the activity",
+                    extra={"case_id": self._case_id, "key": message.key, "error": cause(err)},
+                )
+            finally:
+                self._local_done.add(message.key)
+            self._on_change()  # it waits for the activity now: the Web UI flags it
+        self._local_done.add(message.key)
+        return await workflow.execute_activity_method(
+            EmailActivities.send_email,
+            request,
+            start_to_close_timeout=EMAIL_TIMEOUT,
+            retry_policy=EMAIL_RETRY,
+            summary=summary,
+        )
 
     async def _start_publication(self, message: Message, record: BchDecisionInput) -> str:
         """Hand the record to its own publication process, which outlives the case: the focal
