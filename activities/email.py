@@ -414,6 +414,13 @@ SET attempts = outgoing_messages.attempts + 1, last_error = EXCLUDED.last_error,
 """
 
 
+def _outcome_seen(attempt: asyncio.Future[EmailDelivery]) -> None:
+    """An attempt whose caller was cancelled ends unobserved; its failure is in the register
+    (``outgoing_messages``) and the log already, so it is only marked as seen here."""
+    if not attempt.cancelled():
+        attempt.exception()
+
+
 class EmailActivities:
     """The ``send_email`` activity, with its SMTP settings and the register's pool injected."""
 
@@ -425,6 +432,16 @@ class EmailActivities:
 
     @activity.defn(name="send_email")
     async def send_email(self, req: EmailRequest) -> EmailDelivery:
+        """Deliver one message once. An attempt that is cancelled midway (a local attempt's
+        timeout, workflows/kernel/outbox.py; a worker shutting down) still finishes its SMTP
+        transaction and records the outcome, in the background: the next attempt waits for the
+        message's row and finds it sent, instead of sending a message the server has already
+        taken a second time."""
+        attempt = asyncio.ensure_future(self._send(req))
+        attempt.add_done_callback(_outcome_seen)
+        return await asyncio.shield(attempt)
+
+    async def _send(self, req: EmailRequest) -> EmailDelivery:
         log = _logger(req)
         try:
             # The case number and the authority's name are known here even if a caller omits them.

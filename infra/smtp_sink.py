@@ -3,7 +3,9 @@
 Each accepted message is written as ``<n>-<message-id>.eml`` plus one JSON line in ``index.jsonl``
 under a directory, and kept in memory (``SmtpSink.messages``). Fault switches let tests play a
 refusing or unavailable mail server: ``refuse(recipient)`` answers 550 to that RCPT and
-``set_down(True)`` answers 421 (service not available) to every transaction.
+``set_down(True)`` answers 421 (service not available) to every transaction; ``set_slow(s)``
+stores each message at once but answers DATA ``s`` seconds later (a server that has taken a
+message and is slow to say so).
 
 Optionally it plays a real submission server: STARTTLS (``tls_context``, ``require_starttls``),
 implicit TLS (``ssl_context``, as on port 465) and AUTH PLAIN/LOGIN against ``credentials``
@@ -58,6 +60,7 @@ class ReceivedMessage(EmailMessage):
 class _Faults:
     down: bool = False
     refused: frozenset[str] = frozenset()
+    slow: float = 0.0  # seconds between storing a message and answering DATA
 
 
 class _SinkHandler:
@@ -107,6 +110,8 @@ class _SinkHandler:
             tls_version=tls_version,
             authenticated_as=authenticated_as,
         )
+        if (slow := self._sink.slowness) > 0:
+            await asyncio.sleep(slow)
         return f"250 2.0.0 OK: queued as {queue_id}"
 
 
@@ -294,6 +299,15 @@ class SmtpSink:
     def set_down(self, down: bool) -> None:
         with self._lock:
             self._faults.down = down
+
+    def set_slow(self, seconds: float) -> None:
+        with self._lock:
+            self._faults.slow = seconds
+
+    @property
+    def slowness(self) -> float:
+        with self._lock:
+            return self._faults.slow
 
     @property
     def is_down(self) -> bool:

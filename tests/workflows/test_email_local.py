@@ -14,6 +14,7 @@ from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import advance, eventually, mails, start
 from workflows import search_attributes as sa
 from workflows.aia.models import Acknowledge
+from workflows.kernel.outbox import EMAIL_LOCAL_TIMEOUT
 
 NOTIFIER = "regulatory@acme-seeds.example"
 KEY = "{}:acknowledgement"
@@ -99,3 +100,27 @@ async def test_a_refusal_for_good_is_final_at_the_first_attempt(stack: Stack) ->
     assert "message_failed" in [s.kind for s in view.history]
     assert (await _email_commands(stack, cid))[1] == 0  # no activity tries it again
     assert await _attempts(stack, cid) == 1
+
+
+async def test_a_server_slow_to_answer_gets_the_letter_once(stack: Stack) -> None:
+    """The SMTP server takes the letter but answers DATA only after the local attempt's time is
+    up: the attempt still records what the server said, and the activity that takes over finds
+    the letter sent instead of sending it again."""
+    case = await start(stack, f"MAIL-{uuid.uuid4().hex[:6]}")
+    cid = case.case_id
+    stack.smtp.set_slow(EMAIL_LOCAL_TIMEOUT.total_seconds() + 1)
+    try:
+        await run_command(stack.client, cid, "acknowledge", Acknowledge())
+    finally:
+        stack.smtp.set_slow(0)
+
+    async def sent() -> bool:
+        view = await read_case(stack, cid)
+        return any(o.purpose == "aia_acknowledgement" and o.status == "sent" for o in view.outgoing)
+
+    assert await eventually(sent, timeout=30)
+    assert (await _email_commands(stack, cid))[1] == 1  # the local attempt's time ran out
+    assert [m["To"] for m in mails(stack, cid)] == [NOTIFIER]
+    assert await _attempts(stack, cid) == 1
+    await advance(stack, 1)
+    assert [m["To"] for m in mails(stack, cid)] == [NOTIFIER]
