@@ -203,6 +203,12 @@ class BchPolicy(BaseModel):
     approval_window_days: int = 83
 
 
+# The case kernel's generation new cases open under (CaseStart.generation). Generation 2 has
+# every change the kernel's patches brought up to e-mail sent locally first: such a case records
+# no patch marker (each is a marker, a search-attribute upsert and worker memory for the run).
+CURRENT_GENERATION = 2
+
+
 class CaseStart(BaseModel):
     """What every case's workflow input holds beside the procedure's own: the case id, the date
     its periods count from, and the deployment's rules snapshotted when it opened."""
@@ -215,6 +221,12 @@ class CaseStart(BaseModel):
     submitted_at: datetime | None = None
     continue_as_new_after_events: int = Field(
         default=5000, description="a long case continues as new past this many history events"
+    )
+    generation: int = Field(
+        default=1,
+        ge=1,
+        description="the case kernel's generation the case opened under (workflows/kernel/"
+        "runtime.py): 1 for cases opened before generations, whose patch markers decide",
     )
 
     def facts(self) -> CaseFacts:

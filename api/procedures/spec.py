@@ -22,6 +22,7 @@ from api.errors import InvalidNotification
 from infra.settings import Settings
 from workflows import search_attributes as sa
 from workflows.models import (
+    CURRENT_GENERATION,
     AuthorityContext,
     BchPolicy,
     CaseView,
@@ -131,6 +132,7 @@ def snapshot(settings: Settings, now: datetime) -> dict[str, Any]:
         "authority": authority(settings),
         "bch": bch_policy(settings),
         "submitted_at": now,
+        "generation": CURRENT_GENERATION,
     }
 
 

@@ -52,8 +52,10 @@ class Case:
         carried: KernelState | None = None,
         letter_context: dict[str, Any] | None = None,
         continue_as_new_after_events: int = CONTINUE_AS_NEW_AFTER_EVENTS,
+        generation: int = 1,
     ) -> None:
         self.facts = facts
+        self.generation = generation  # CaseStart.generation
         self.rules = rules
         self.authority = authority
         self.bch_policy = bch
@@ -92,6 +94,7 @@ class Case:
             carried=carried,
             letter_context=start.letter_context(),
             continue_as_new_after_events=start.continue_as_new_after_events,
+            generation=start.generation,
         )
 
     @property

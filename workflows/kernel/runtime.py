@@ -22,8 +22,13 @@ from workflows.kernel.failures import cause, root
 from workflows.kernel.ledger import Arrival, Entry
 from workflows.kernel.outbox import EMAIL_LOCAL_PATCH
 from workflows.kernel.projection import register_row
-from workflows.models import CaseView
+from workflows.models import CURRENT_GENERATION, CaseView
 
+# The kernel's patches. A case of generation 2 (CaseStart.generation, set by the API since
+# e-mail went local first) has all of them and records none of their markers (``_has``): each
+# marker is a search-attribute upsert too, and about 10 KiB of the worker for as long as the
+# case is cached. An older case asks its history, as it always did.
+#
 # Cases started before the kernel have no marker of this patch in their histories: they keep the
 # commands they were recorded with (messages one at a time per channel, every search attribute
 # upserted on every change, a daily wake-up while overdue, no continue-as-new).
@@ -75,7 +80,7 @@ class CaseProcedure(Protocol):
 
 async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
     case = procedure.case
-    case.legacy = not workflow.patched(KERNEL_PATCH)
+    case.legacy = not _has(case, KERNEL_PATCH)
     case.projection = type(case.projection)(
         upsert_unchanged=case.legacy, api_url=case.authority.api_url
     )
@@ -86,7 +91,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
             asyncio.create_task(case.outbox.deliver_sequentially("bch")),
         ]
     else:
-        case.outbox.local_first = workflow.patched(EMAIL_LOCAL_PATCH)
+        case.outbox.local_first = _has(case, EMAIL_LOCAL_PATCH)
         deliveries = [asyncio.create_task(case.outbox.deliver_all())]
     while not procedure.closed:
         procedure.tick()
@@ -103,7 +108,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
             procedure.entries(), workflow.now(), daily_while_overdue=case.legacy
         )
         timeout = max(wake_at - workflow.now(), timedelta(seconds=1))
-        if not case.legacy and timeout > 2 * WAKE_EARLY and workflow.patched(WAKE_EARLY_PATCH):
+        if not case.legacy and timeout > 2 * WAKE_EARLY and _has(case, WAKE_EARLY_PATCH):
             timeout -= WAKE_EARLY
             why = f"{why}; waking a minute early to set the last stretch on time"
         try:
@@ -128,6 +133,12 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
     await register
     await workflow.wait_condition(workflow.all_handlers_finished)
     return procedure.current_view()
+
+
+def _has(case: Case, patch: str) -> bool:
+    """Whether the case has what ``patch`` brought: every case of generation 2 has all of them
+    (and records no marker); an older one asks its history, as it always did."""
+    return case.generation >= CURRENT_GENERATION or workflow.patched(patch)
 
 
 def _show(procedure: CaseProcedure) -> None:
@@ -204,6 +215,7 @@ async def _register_loop(procedure: CaseProcedure) -> None:
         # then comes in a later workflow task, not in the one a local activity resolved in
         # (that combination left the next run deaf to queries on the test server).
         local = not case.history_is_long()
+        local = local and _has(case, REGISTER_LOCAL_PATCH)
         refused = await _write(RegisterSync(case=row, entries=entries), version, local=local)
         if refused is not None:
             # The register refuses this row for good: report it once, and try again only with
@@ -215,9 +227,9 @@ async def _register_loop(procedure: CaseProcedure) -> None:
 
 
 async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
-    """One register write: with ``local``, locally first where the case carries the patch (see
-    above). Returns why the register refuses the row for good, or None once it is written."""
-    if local and workflow.patched(REGISTER_LOCAL_PATCH):
+    """One register write: with ``local`` (the case has REGISTER_LOCAL_PATCH), locally first.
+    Returns why the register refuses the row for good, or None once it is written."""
+    if local:
         try:
             await workflow.execute_local_activity_method(
                 RegisterActivities.sync_register,
