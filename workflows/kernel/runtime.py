@@ -22,7 +22,7 @@ from workflows.kernel.failures import cause, root
 from workflows.kernel.ledger import Arrival, Entry
 from workflows.kernel.outbox import EMAIL_LOCAL_PATCH
 from workflows.kernel.projection import register_row
-from workflows.models import CURRENT_GENERATION, CaseView
+from workflows.models import CaseView
 
 # The kernel's patches. A case of generation 2 (CaseStart.generation, set by the API since
 # e-mail went local first) has all of them and records none of their markers (``_has``): each
@@ -52,6 +52,16 @@ REGISTER_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 # the instant, in a task that has nothing else to do, and set the last minute from there.
 WAKE_EARLY_PATCH = "wake-early-then-on-time"
 WAKE_EARLY = timedelta(minutes=1)
+
+# The generation from which a case has each patch's behaviour without asking (CaseStart.
+# generation). A later release that adds patches raises CURRENT_GENERATION and names them here
+# with the new number; cases of an earlier generation keep asking for those.
+FROM_GENERATION = {
+    KERNEL_PATCH: 2,
+    REGISTER_LOCAL_PATCH: 2,
+    EMAIL_LOCAL_PATCH: 2,
+    WAKE_EARLY_PATCH: 2,
+}
 
 
 class CaseProcedure(Protocol):
@@ -136,9 +146,12 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
 
 
 def _has(case: Case, patch: str) -> bool:
-    """Whether the case has what ``patch`` brought: every case of generation 2 has all of them
-    (and records no marker); an older one asks its history, as it always did."""
-    return case.generation >= CURRENT_GENERATION or workflow.patched(patch)
+    """Whether the case has what ``patch`` brought: a case opened under the generation that
+    includes it has it without a marker; any other case asks its history, as it always did."""
+    generation = FROM_GENERATION.get(patch)
+    if generation is not None and case.generation >= generation:
+        return True
+    return workflow.patched(patch)
 
 
 def _show(procedure: CaseProcedure) -> None:
