@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import uuid
 
-from temporalio.api.enums.v1 import EventType
-
 from api.cases import run_command
+from tests.support.history import local_and_remote
 from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import advance, eventually, mails, start
 from workflows import search_attributes as sa
@@ -22,15 +21,7 @@ KEY = "{}:acknowledgement"
 
 async def _email_commands(stack: Stack, case_id: str) -> tuple[int, int]:
     """(local activities recorded, e-mail activities scheduled on the server) in the history."""
-    history = await stack.client.get_workflow_handle(case_id).fetch_history()
-    local = remote = 0
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            local += event.marker_recorded_event_attributes.marker_name == "core_local_activity"
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attributes = event.activity_task_scheduled_event_attributes
-            remote += attributes.activity_type.name == "send_email"
-    return local, remote
+    return await local_and_remote(stack, case_id, "send_email")
 
 
 async def _attempts(stack: Stack, case_id: str) -> int:

@@ -8,47 +8,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
-
 from api.cases import run_command
+from tests.support.history import local_and_remote, row_fault
 from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import eventually, start
 from workflows.aia.models import Acknowledge
 
 # A register that cannot write this case's rows for now: an error PostgreSQL raises for a busy
 # resource (lock_not_available), not one about the data, so the write is retried.
-_HOLD = """
-CREATE TABLE IF NOT EXISTS held_cases (case_id text PRIMARY KEY);
-CREATE OR REPLACE FUNCTION hold_test_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM held_cases WHERE case_id = NEW.case_id) THEN
-        RAISE EXCEPTION 'test: register busy' USING ERRCODE = 'lock_not_available';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-DROP TRIGGER IF EXISTS hold_test_rows ON cases;
-CREATE TRIGGER hold_test_rows BEFORE INSERT OR UPDATE ON cases
-    FOR EACH ROW EXECUTE FUNCTION hold_test_rows();
-"""
-_RELEASE = """
-DROP TRIGGER IF EXISTS hold_test_rows ON cases;
-DROP FUNCTION IF EXISTS hold_test_rows();
-DROP TABLE IF EXISTS held_cases;
-"""
+_HOLD, _RELEASE = row_fault(
+    "held", "RAISE EXCEPTION 'test: register busy' USING ERRCODE = 'lock_not_available';"
+)
 
 
 async def _register_commands(stack: Stack, case_id: str) -> tuple[int, int]:
     """(local register writes, register activities scheduled on the server) in the history."""
-    history = await stack.client.get_workflow_handle(case_id).fetch_history()
-    local = remote = 0
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            local += event.marker_recorded_event_attributes.marker_name == "core_local_activity"
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attributes = event.activity_task_scheduled_event_attributes
-            remote += attributes.activity_type.name == "sync_register"
-    return local, remote
+    return await local_and_remote(stack, case_id, "sync_register")
 
 
 async def _row(stack: Stack, case_id: str) -> Any:

@@ -7,30 +7,13 @@ from __future__ import annotations
 
 import uuid
 
+from tests.support.history import row_fault
 from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import advance, deadline, start
 
 # The register takes two seconds for every write of the slow cases' rows: each workflow task
 # of such a case lasts that long.
-_SLOW = """
-CREATE TABLE IF NOT EXISTS slow_cases (case_id text PRIMARY KEY);
-CREATE OR REPLACE FUNCTION slow_test_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM slow_cases WHERE case_id = NEW.case_id) THEN
-        PERFORM pg_sleep(2);
-    END IF;
-    RETURN NEW;
-END;
-$$;
-DROP TRIGGER IF EXISTS slow_test_rows ON cases;
-CREATE TRIGGER slow_test_rows BEFORE INSERT OR UPDATE ON cases
-    FOR EACH ROW EXECUTE FUNCTION slow_test_rows();
-"""
-_FAST = """
-DROP TRIGGER IF EXISTS slow_test_rows ON cases;
-DROP FUNCTION IF EXISTS slow_test_rows();
-DROP TABLE IF EXISTS slow_cases;
-"""
+_SLOW, _FAST = row_fault("slow", "PERFORM pg_sleep(2);")
 
 
 async def test_a_deadline_lapses_on_its_instant_after_slow_workflow_tasks(stack: Stack) -> None:

@@ -1,0 +1,46 @@
+"""What a case's Temporal history shows about how its work ran, and register faults for tests
+that need PostgreSQL to be busy or slow for one case's rows."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import EventType
+
+from tests.support.temporal import Stack
+
+
+async def local_and_remote(stack: Stack, case_id: str, activity: str) -> tuple[int, int]:
+    """(local activities recorded, ``activity`` tasks scheduled on the server) in the history."""
+    history = await stack.client.get_workflow_handle(case_id).fetch_history()
+    local = remote = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            local += event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            remote += attributes.activity_type.name == activity
+    return local, remote
+
+
+def row_fault(name: str, action: str) -> tuple[str, str]:
+    """SQL that runs ``action`` (PL/pgSQL) before every write of a register row whose case is
+    listed in the table ``{name}_cases``, and SQL that removes it all again."""
+    install = f"""
+CREATE TABLE IF NOT EXISTS {name}_cases (case_id text PRIMARY KEY);
+CREATE OR REPLACE FUNCTION {name}_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM {name}_cases WHERE case_id = NEW.case_id) THEN
+        {action}
+    END IF;
+    RETURN NEW;
+END;
+$$;
+DROP TRIGGER IF EXISTS {name}_rows ON cases;
+CREATE TRIGGER {name}_rows BEFORE INSERT OR UPDATE ON cases
+    FOR EACH ROW EXECUTE FUNCTION {name}_rows();
+"""
+    remove = f"""
+DROP TRIGGER IF EXISTS {name}_rows ON cases;
+DROP FUNCTION IF EXISTS {name}_rows();
+DROP TABLE IF EXISTS {name}_cases;
+"""
+    return install, remove
