@@ -15,13 +15,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.email import (
-    TEMPLATES,
-    EmailActivities,
-    EmailRequest,
-    message_id_for,
-    render_email,
-)
+from activities.email import EmailActivities, EmailRequest, message_id_for
+from activities.letters import TEMPLATES, render_email
 from infra.settings import Settings
 from infra.smtp_sink import SmtpSink
 from workflows.clock import CountingRules, compute_deadline
@@ -558,7 +553,7 @@ def test_every_template_renders_with_its_documented_context(template: str, langu
 @pytest.mark.parametrize("language", ["en", "hu"])
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_templates_use_only_the_documented_context_keys(template: str, language: str) -> None:
-    from activities.email import _ENV
+    from activities.letters import _ENV
 
     assert _ENV.loader is not None
     used: set[str] = set()
