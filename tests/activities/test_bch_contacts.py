@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.bch import BchActivities, BchParty, build_decision_record, document_uid
 from activities.bch_record import build_contact, contact_key, contact_uid
-from infra.bch_standin import SEEDED_LMO_RECORDS, SEEDED_RISK_ASSESSMENT_RECORDS
+from infra.bch_standin_state import SEEDED_LMO_RECORDS, SEEDED_RISK_ASSESSMENT_RECORDS
 from tests.activities.test_bch import (
     API,
     EXPORTER,

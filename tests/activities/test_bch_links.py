@@ -23,7 +23,7 @@ from activities.bch import (
     record_schema,
     schema_errors,
 )
-from infra.bch_standin import (
+from infra.bch_standin_state import (
     SEEDED_AUTHORITY_RECORDS,
     SEEDED_LMO_RECORDS,
     SEEDED_RISK_ASSESSMENT_RECORDS,

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.bch_standin import SEEDED_LMO_RECORDS
+from infra.bch_standin_state import SEEDED_LMO_RECORDS
 from infra.bch_thesaurus import DOCUMENTED_LABELS, THESAURUS
 from infra.settings import PLACEHOLDER_AUTHORITY
 from tests.support.bch import BchStandin

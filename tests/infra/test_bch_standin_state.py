@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from infra.bch_standin import STATE_FILE, BchStandinServer
+from infra.bch_standin import BchStandinServer
+from infra.bch_standin_state import STATE_FILE
 from infra.settings import PLACEHOLDER_AUTHORITY
 
 API = "/api/v2013"

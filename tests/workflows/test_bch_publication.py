@@ -164,7 +164,7 @@ async def test_bch_refuses_an_unknown_lmo_record_and_the_officer_corrects_it(
     """The BCH checks references our own schema cannot: a decision naming an LMO record that
     does not exist is refused by the BCH's validation; the publication shows the error, the
     officer corrects the reference and the record goes through."""
-    from infra.bch_standin import SEEDED_LMO_RECORDS
+    from infra.bch_standin_state import SEEDED_LMO_RECORDS
 
     case = await start(stack, "PUB-BADREF")
     cid = case.case_id
