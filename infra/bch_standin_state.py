@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from infra.files import write_atomically
 from infra.settings import PLACEHOLDER_AUTHORITY
 
 
@@ -109,6 +108,26 @@ _LMOS: dict[str, dict[str, Any]] = {
 }
 
 
+def _seeded(
+    uid: str,
+    revision: str,
+    document_id: int,
+    government: str | None,
+    public_id: str,
+    body: dict[str, Any],
+) -> Published:
+    return Published(
+        uid=uid,
+        document_id=document_id,
+        revision=int(revision),
+        realm="BCH",
+        government=government,
+        public_id=public_id,
+        body=body,
+        published_on=_SEEDED_ON,
+    )
+
+
 def seed_registry() -> dict[str, Published]:
     """The stand-in's sample public records: LMOs and a risk assessment, at revision 1."""
     records: dict[str, Published] = {}
@@ -120,15 +139,13 @@ def seed_registry() -> dict[str, Published]:
             "government": {"identifier": government},
             "name": {"en": "Competent national authority (stand-in placeholder)"},
         }
-        records[uid] = Published(
-            uid=uid,
-            document_id=document_id,
-            revision=int(revision),
-            realm="BCH",
-            government=government,
-            public_id=f"bch-cna-{government}-{document_id}-{revision}",
-            body=body,
-            published_on=_SEEDED_ON,
+        records[uid] = _seeded(
+            uid,
+            revision,
+            document_id,
+            government,
+            f"bch-cna-{government}-{document_id}-{revision}",
+            body,
         )
     for number, (unique_id, ref) in enumerate(SEEDED_LMO_RECORDS.items()):
         uid, revision = ref.split("@")
@@ -146,15 +163,8 @@ def seed_registry() -> dict[str, Published]:
                 "(Stand-in summary, not the BCH's record.)"
             },
         }
-        records[uid] = Published(
-            uid=uid,
-            document_id=document_id,
-            revision=int(revision),
-            realm="BCH",
-            government=None,
-            public_id=f"bch-lmo-scbd-{document_id}-{revision}",
-            body=body,
-            published_on=_SEEDED_ON,
+        records[uid] = _seeded(
+            uid, revision, document_id, None, f"bch-lmo-scbd-{document_id}-{revision}", body
         )
     for number, (unique_id, ref) in enumerate(SEEDED_RISK_ASSESSMENT_RECORDS.items()):
         uid, revision = ref.split("@")
@@ -169,15 +179,8 @@ def seed_registry() -> dict[str, Published]:
             "date": "2019-11-04",
             "modifiedOrganisms": [{"identifier": SEEDED_LMO_RECORDS[unique_id]}],
         }
-        records[uid] = Published(
-            uid=uid,
-            document_id=document_id,
-            revision=int(revision),
-            realm="BCH",
-            government="es",
-            public_id=f"bch-ra-es-{document_id}-{revision}",
-            body=body,
-            published_on=_SEEDED_ON,
+        records[uid] = _seeded(
+            uid, revision, document_id, "es", f"bch-ra-es-{document_id}-{revision}", body
         )
     return records
 
@@ -258,17 +261,8 @@ def save_state(state: StandinState, path: Path) -> None:
         "requests": {rid: _dump(r) for rid, r in state.requests.items()},
         "published": {uid: _dump(p) for uid, p in state.published.items()},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    write_atomically(path, text.encode("utf-8"), prefix=f".{path.name}.")
 
 
 def load_state(state: StandinState, path: Path) -> None:

@@ -7,11 +7,10 @@ exactly what was uploaded. Metadata and confidentiality are in PostgreSQL (api/d
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from infra.files import write_atomically
 from infra.settings import Settings
 
 
@@ -40,18 +39,8 @@ class DiskStore:
         path = self._path(sha256)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Written beside it, then renamed: a reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data, prefix=".upload-")
 
     async def put(self, sha256: str, data: bytes, media_type: str) -> None:
         try:
