@@ -206,7 +206,8 @@ class BchPolicy(BaseModel):
 # The case kernel's generation new cases open under (CaseStart.generation). Generation 2 has
 # every change the kernel's patches brought up to e-mail sent locally first: such a case records
 # no patch marker (each is a marker, a search-attribute upsert and worker memory for the run).
-CURRENT_GENERATION = 2
+# Generation 3: the register is written once a change is shown (workflows/kernel/runtime.py).
+CURRENT_GENERATION = 3
 
 
 class CaseStart(BaseModel):

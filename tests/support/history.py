@@ -3,6 +3,8 @@ that need PostgreSQL to be busy or slow for one case's rows."""
 
 from __future__ import annotations
 
+import json
+
 from temporalio.api.enums.v1 import EventType
 
 from tests.support.temporal import Stack
@@ -19,6 +21,21 @@ async def local_and_remote(stack: Stack, case_id: str, activity: str) -> tuple[i
             attributes = event.activity_task_scheduled_event_attributes
             remote += attributes.activity_type.name == activity
     return local, remote
+
+
+async def local_activities_after_update(stack: Stack, case_id: str) -> list[str]:
+    """The activity types of the local activities recorded after the case's last Update."""
+    history = await stack.client.get_workflow_handle(case_id).fetch_history()
+    types: list[str] = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            types = []
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            attributes = event.marker_recorded_event_attributes
+            if attributes.marker_name == "core_local_activity":
+                data = json.loads(attributes.details["data"].payloads[0].data)
+                types.append(data["activity_type"])
+    return types
 
 
 def row_fault(name: str, action: str) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from api.cases import run_command
-from tests.support.history import local_and_remote
+from tests.support.history import local_activities_after_update, local_and_remote
 from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import advance, eventually, mails, start
 from workflows import search_attributes as sa
@@ -49,6 +49,13 @@ async def test_a_commands_letter_is_delivered_before_the_command_is_answered(
     assert await _attempts(stack, cid) == 1
     desc = await stack.client.get_workflow_handle(cid).describe()
     assert desc.typed_search_attributes.get(sa.MESSAGES_PENDING) is False
+    # The letter, then one register write with its outcome (generation 3): the register says
+    # "sent" when the command is answered.
+    assert await local_activities_after_update(stack, cid) == ["send_email", "sync_register"]
+    async with stack.pool.acquire() as conn:
+        state = await conn.fetchval("SELECT state FROM cases WHERE case_id = $1", cid)
+    (row,) = [o for o in state["outgoing"] if o["purpose"] == "aia_acknowledgement"]
+    assert row["status"] == "sent"
 
 
 async def test_an_smtp_outage_leaves_the_letter_to_the_activity(stack: Stack) -> None:

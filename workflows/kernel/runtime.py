@@ -53,6 +53,10 @@ REGISTER_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 WAKE_EARLY_PATCH = "wake-early-then-on-time"
 WAKE_EARLY = timedelta(minutes=1)
 
+# From this generation the register waits for the run loop to show a change before writing it.
+# Older cases keep their order of writes (it is in their histories); they need no patch for it.
+SHOWN_BEFORE_WRITTEN = 3
+
 # The generation from which a case has each patch's behaviour without asking (CaseStart.
 # generation). A later release that adds patches raises CURRENT_GENERATION and names them here
 # with the new number; cases of an earlier generation keep asking for those.
@@ -201,10 +205,16 @@ async def _register_loop(procedure: CaseProcedure) -> None:
     state = case.state
     while True:
         # While an e-mail is tried inside this workflow task, the write waits for its outcome:
-        # one write of the case as it then is, not one before and one after.
+        # one write of the case as it then is, not one before and one after. From generation 3
+        # it also waits for the run loop to show a change the task made (an e-mail's outcome
+        # is only shown on the loop's next turn): one write per command, not two.
         await workflow.wait_condition(
             lambda: (
-                (state.version > state.synced_version and not case.outbox.sending_locally())
+                (
+                    state.version > state.synced_version
+                    and not case.outbox.sending_locally()
+                    and not (case.changed and case.generation >= SHOWN_BEFORE_WRITTEN)
+                )
                 or case.register_finishing
             )
         )
