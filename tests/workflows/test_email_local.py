@@ -13,7 +13,7 @@ from tests.support.temporal import Stack, read_case
 from tests.workflows.test_aia import advance, eventually, mails, start
 from workflows import search_attributes as sa
 from workflows.aia.models import Acknowledge
-from workflows.kernel.outbox import EMAIL_LOCAL_TIMEOUT
+from workflows.kernel.failures import LOCAL_ATTEMPT_TIMEOUT
 
 NOTIFIER = "regulatory@acme-seeds.example"
 KEY = "{}:acknowledgement"
@@ -106,7 +106,7 @@ async def test_a_server_slow_to_answer_gets_the_letter_once(stack: Stack) -> Non
     the letter sent instead of sending it again."""
     case = await start(stack, f"MAIL-{uuid.uuid4().hex[:6]}")
     cid = case.case_id
-    stack.smtp.set_slow(EMAIL_LOCAL_TIMEOUT.total_seconds() + 1)
+    stack.smtp.set_slow(LOCAL_ATTEMPT_TIMEOUT.total_seconds() + 1)
     try:
         await run_command(stack.client, cid, "acknowledge", Acknowledge())
     finally:

@@ -20,8 +20,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 from activities.bch import BchActivities, BchDecisionInput, BchPublication
@@ -33,7 +33,7 @@ from workflows.bch_publication import (
     publication_workflow_id,
 )
 from workflows.common import BCH_RETRY, EMAIL_RETRY
-from workflows.kernel.failures import cause, final
+from workflows.kernel.failures import cause, local_first
 from workflows.kernel.state import Message
 from workflows.models import Language
 
@@ -51,8 +51,6 @@ BCH_TIMEOUT = timedelta(minutes=5)
 # have no marker and keep the activity; a case about to continue as new keeps it too (a local
 # activity and a continue-as-new in one workflow task left the next run deaf to queries).
 EMAIL_LOCAL_PATCH = "email-local-first"
-EMAIL_LOCAL_TIMEOUT = timedelta(seconds=5)
-EMAIL_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 
 
 class Outbox:
@@ -210,34 +208,35 @@ class Outbox:
 
     async def _send(self, message: Message, request: EmailRequest, legacy: bool) -> EmailDelivery:
         summary = f"e-mail {message.purpose} to {message.recipient}"
-        if not legacy and self._trying_locally(message):
-            try:
-                delivery: EmailDelivery = await workflow.execute_local_activity_method(
-                    EmailActivities.send_email,
-                    request,
-                    start_to_close_timeout=EMAIL_LOCAL_TIMEOUT,
-                    retry_policy=EMAIL_LOCAL_RETRY,
-                    summary=summary,
-                )
-                return delivery
-            except FailureError as err:
-                if final(err, EMAIL_RETRY):
-                    raise  # refused for good (a 5xx, a broken template): no retry helps
-                workflow.logger.warning(
-                    "e-mail left to the activity",
-                    extra={"case_id": self._case_id, "key": message.key, "error": cause(err)},
-                )
-            finally:
-                self._local_done.add(message.key)
+        if legacy or not self._trying_locally(message):
+            self._local_done.add(message.key)
+            delivery: EmailDelivery = await workflow.execute_activity_method(
+                EmailActivities.send_email,
+                request,
+                start_to_close_timeout=EMAIL_TIMEOUT,
+                retry_policy=EMAIL_RETRY,
+                summary=summary,
+            )
+            return delivery
+
+        def left_to_the_activity() -> None:
+            self._local_done.add(message.key)
             self._on_change()  # it waits for the activity now: the Web UI flags it
-        self._local_done.add(message.key)
-        return await workflow.execute_activity_method(
-            EmailActivities.send_email,
-            request,
-            start_to_close_timeout=EMAIL_TIMEOUT,
-            retry_policy=EMAIL_RETRY,
-            summary=summary,
-        )
+
+        try:
+            delivery = await local_first(
+                EmailActivities.send_email,
+                request,
+                activity_timeout=EMAIL_TIMEOUT,
+                retry=EMAIL_RETRY,
+                summary=summary,
+                what="e-mail",
+                extra={"case_id": self._case_id, "key": message.key},
+                on_fallback=left_to_the_activity,
+            )
+        finally:
+            self._local_done.add(message.key)
+        return delivery
 
     async def _start_publication(self, message: Message, record: BchDecisionInput) -> str:
         """Hand the record to its own publication process, which outlives the case: the focal

@@ -11,14 +11,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.register import AuditEntry, RegisterActivities, RegisterSync
 from workflows.common import REGISTER_RETRY
-from workflows.errors import REGISTER_ROW_INVALID
 from workflows.kernel.case import Case
-from workflows.kernel.failures import cause, root
+from workflows.kernel.failures import cause, local_first
 from workflows.kernel.ledger import Arrival, Entry
 from workflows.kernel.outbox import EMAIL_LOCAL_PATCH
 from workflows.kernel.projection import register_row
@@ -41,8 +39,7 @@ KERNEL_PATCH = "case-kernel"
 # policy, which waits on the server, not in the worker. Histories recorded before have no
 # marker and keep the activity.
 REGISTER_LOCAL_PATCH = "register-local-first"
-REGISTER_LOCAL_TIMEOUT = timedelta(seconds=5)
-REGISTER_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
+REGISTER_TIMEOUT = timedelta(seconds=30)
 
 
 # A timer runs from the moment its workflow task completes, but its length is reckoned from the
@@ -252,32 +249,26 @@ async def _register_loop(procedure: CaseProcedure) -> None:
 async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
     """One register write: with ``local`` (the case has REGISTER_LOCAL_PATCH), locally first.
     Returns why the register refuses the row for good, or None once it is written."""
-    if local:
-        try:
-            await workflow.execute_local_activity_method(
+    summary = f"register v{version}"
+    try:
+        if local:
+            await local_first(
                 RegisterActivities.sync_register,
                 sync,
-                start_to_close_timeout=REGISTER_LOCAL_TIMEOUT,
-                retry_policy=REGISTER_LOCAL_RETRY,
-                summary=f"register v{version}",
+                activity_timeout=REGISTER_TIMEOUT,
+                retry=REGISTER_RETRY,
+                summary=summary,
+                what="register write",
+                extra={"case_id": sync.case.case_id, "version": version},
             )
-            return None
-        except FailureError as err:
-            failed = root(err)
-            if isinstance(failed, ApplicationError) and failed.type == REGISTER_ROW_INVALID:
-                return cause(err)
-            workflow.logger.warning(
-                "register write left to the activity",
-                extra={"case_id": sync.case.case_id, "version": version, "error": cause(err)},
+        else:
+            await workflow.execute_activity_method(
+                RegisterActivities.sync_register,
+                sync,
+                start_to_close_timeout=REGISTER_TIMEOUT,
+                retry_policy=REGISTER_RETRY,
+                summary=summary,
             )
-    try:
-        await workflow.execute_activity_method(
-            RegisterActivities.sync_register,
-            sync,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTER_RETRY,
-            summary=f"register v{version}",
-        )
-    except ActivityError as err:
+    except (ActivityError, ApplicationError) as err:  # an activity's, a local one's own
         return cause(err)
     return None
