@@ -159,19 +159,24 @@ class _DeliveryFailure(Exception):
         self.configuration = configuration
 
 
-_INSERT = """
-INSERT INTO outgoing_messages
-    (message_key, case_id, channel, recipient, subject, template, language, status, payload)
-VALUES ($1, $2, 'email', $3, $4, $5, $6, 'pending', $7)
-ON CONFLICT (message_key) DO NOTHING
+# One statement claims the message for this attempt: its row is made if it is new, locked (an
+# attempt with the same key running at once waits here until the first one's transaction ends)
+# and marked as attempted, unless the message was already sent or the key belongs to another
+# channel. Then no row is returned, and the row is read as it stands (locked all the same: ON
+# CONFLICT DO UPDATE locks the row whether or not its WHERE lets it be updated).
+_CLAIM = """
+INSERT INTO outgoing_messages AS o
+    (message_key, case_id, channel, recipient, subject, template, language, status, payload,
+     message_id, attempts)
+VALUES ($1, $2, 'email', $3, $4, $5, $6, 'pending', $7, $8, 1)
+ON CONFLICT (message_key) DO UPDATE
+SET attempts = o.attempts + 1, status = 'pending', recipient = EXCLUDED.recipient,
+    subject = EXCLUDED.subject, template = EXCLUDED.template, language = EXCLUDED.language,
+    payload = EXCLUDED.payload, message_id = EXCLUDED.message_id
+WHERE o.channel = 'email' AND o.status <> 'sent'
+RETURNING message_key
 """
-_LOCK = "SELECT * FROM outgoing_messages WHERE message_key = $1 FOR UPDATE"
-_START_ATTEMPT = """
-UPDATE outgoing_messages
-SET attempts = attempts + 1, status = 'pending', recipient = $2, subject = $3, template = $4,
-    language = $5, payload = $6, message_id = $7
-WHERE message_key = $1
-"""
+_READ = "SELECT * FROM outgoing_messages WHERE message_key = $1"
 _SENT = """
 UPDATE outgoing_messages
 SET status = 'sent', server_response = $2, sent_at = $3
@@ -245,8 +250,8 @@ class EmailActivities:
         failure: ApplicationError | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             payload = {"context": req.context, "body": rendered.body}
-            await conn.execute(
-                _INSERT,
+            claimed = await conn.fetchval(
+                _CLAIM,
                 req.message_key,
                 req.case_id,
                 req.to,
@@ -254,17 +259,18 @@ class EmailActivities:
                 req.template,
                 req.language,
                 payload,
+                message_id,
             )
-            # Concurrent attempts with the same key wait here until the first one has finished.
-            row = await conn.fetchrow(_LOCK, req.message_key)
-            assert row is not None
-            if row["channel"] != "email":
-                raise ApplicationError(
-                    f"message key {req.message_key!r} is already used on channel {row['channel']}",
-                    type="MessageKeyConflict",
-                    non_retryable=True,
-                )
-            if row["status"] == "sent":
+            if claimed is None:
+                row = await conn.fetchrow(_READ, req.message_key)
+                assert row is not None
+                if row["channel"] != "email":
+                    raise ApplicationError(
+                        f"message key {req.message_key!r} is already used on channel "
+                        f"{row['channel']}",
+                        type="MessageKeyConflict",
+                        non_retryable=True,
+                    )
                 if row["recipient"] != req.to:
                     log.warning("email.already_sent_to_other_recipient", recorded=row["recipient"])
                 log.info("email.already_sent", message_id=row["message_id"])
@@ -277,16 +283,6 @@ class EmailActivities:
                     server_response=row["server_response"],
                     already_sent=True,
                 )
-            await conn.execute(
-                _START_ATTEMPT,
-                req.message_key,
-                req.to,
-                rendered.subject,
-                req.template,
-                req.language,
-                payload,
-                message_id,
-            )
             message = build_message(req, rendered, self._settings, message_id)
             try:
                 response = await self._deliver(message, req.to)

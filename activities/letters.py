@@ -204,6 +204,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,  # plain-text mail
+        # The templates ship with the code and change with a release (a restart), so a loaded
+        # template is not checked against its file's time on every letter.
+        auto_reload=False,
     )
     env.filters.update(longdate=_longdate, days=_days, cite=_cite, party=_party, capfirst=_capfirst)
     env.tests["present"] = _present

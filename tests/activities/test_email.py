@@ -907,6 +907,32 @@ async def test_concurrent_attempts_with_one_key_deliver_once(
     assert sorted(r.already_sent for r in results) == [False, True, True]
 
 
+async def test_a_key_held_by_a_bch_record_is_refused_and_nothing_sent(
+    smtp_sink: SmtpSink, db_pool: asyncpg.Pool
+) -> None:
+    activities = EmailActivities(settings_for(smtp_sink), db_pool)
+    req = request("aia_decision")
+    await db_pool.execute(
+        "INSERT INTO outgoing_messages (message_key, case_id, channel, recipient, status) "
+        "VALUES ($1, $2, 'bch', 'https://bch.example', 'pending')",
+        req.message_key,
+        req.case_id,
+    )
+
+    with pytest.raises(ApplicationError) as raised:
+        await activities.send_email(req)
+
+    assert raised.value.type == "MessageKeyConflict"
+    assert raised.value.non_retryable is True
+    assert smtp_sink.messages == []
+    stored = await row(db_pool, req.message_key)
+    assert (stored["channel"], stored["attempts"], stored["recipient"]) == (
+        "bch",
+        0,
+        "https://bch.example",
+    )
+
+
 async def test_server_down_is_retryable_then_delivers_once(
     smtp_sink: SmtpSink, db_pool: asyncpg.Pool
 ) -> None:
