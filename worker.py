@@ -115,6 +115,11 @@ def build_worker(
     )
 
 
+async def open_pool(settings: Settings, database_url: str) -> asyncpg.Pool:
+    """The worker's PostgreSQL pool: the register writes and the e-mails' evidence."""
+    return await db.create_pool(database_url, max_size=settings.worker_database_connections)
+
+
 async def close_activities(worker: Worker) -> None:
     """Release what the activities hold open (the BCH adapter's HTTP client)."""
     for fn in worker.config().get("activities", []):
@@ -133,7 +138,7 @@ async def main(runs: str | None = None) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for the dev stack)")
     client = await connect(settings, runtime=metrics_runtime(settings))
-    pool = await db.create_pool(settings.database_url)
+    pool = await open_pool(settings, settings.database_url)
     worker = build_worker(client, settings, pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

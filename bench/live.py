@@ -123,6 +123,8 @@ class Measured:
     open_cases: dict[str, int] = field(default_factory=dict)  # moment → open cases
     lapse_delays: list[float] = field(default_factory=list)
     timer_delays: list[float] = field(default_factory=list)  # each storm case's timer fired
+    # each storm case's workflow task after its timer completed: the lapse in the history
+    lapse_task_done: list[float] = field(default_factory=list)
     email_delays: list[float] = field(default_factory=list)
     lapses_expected: int = 0
     emails_expected: int = 0
@@ -642,7 +644,9 @@ class LiveRun:
             self.storm_ids,
         )
         self.m.lapse_delays = [r["at"].timestamp() - at for r in rows]
-        self.m.timer_delays = await _timers_fired(self.client, self.storm_ids, at)
+        self.m.timer_delays, self.m.lapse_task_done = await _timers_fired(
+            self.client, self.storm_ids, at
+        )
         delivered = _sink_times(self.stack.state / "mail" / "index.jsonl")
         messages = await self.pool.fetch(
             "SELECT case_id, message_id FROM outgoing_messages WHERE template = 'deadline_missed' "
@@ -707,22 +711,26 @@ def _cpu_per(pids: dict[str, int], before: dict[str, float], count: int) -> dict
     return {c: round((tree_cpu_seconds(p) - before[c]) / max(count, 1), 4) for c, p in pids.items()}
 
 
-async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> list[float]:
-    """Seconds from ``at`` to each case's first timer firing at or after it (from the case's
-    history): what the server's timers took, apart from the wait of the workflow task that
-    follows for a worker to take it."""
-    delays = []
+async def _timers_fired(
+    client: Client, case_ids: Sequence[str], at: float
+) -> tuple[list[float], list[float]]:
+    """Seconds from ``at`` to each case's first timer firing at or after it, and to the end of
+    the workflow task that followed (from the case's history): what the server's timers took,
+    apart from the wait of the workflow task that follows for a worker to take it; and when the
+    lapse was in the case's history for good (its e-mails tried, the register written)."""
+    fired_delays, done_delays = [], []
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
-        fired = (
-            e.event_time.ToDatetime(tzinfo=UTC).timestamp()
-            for e in history.events
-            if e.HasField("timer_fired_event_attributes")
-        )
-        first = next((t for t in fired if t >= at - 0.5), None)
-        if first is not None:
-            delays.append(first - at)
-    return delays
+        fired: float | None = None
+        for e in history.events:
+            when = e.event_time.ToDatetime(tzinfo=UTC).timestamp()
+            if fired is None and e.HasField("timer_fired_event_attributes") and when >= at - 0.5:
+                fired = when
+                fired_delays.append(when - at)
+            elif fired is not None and e.HasField("workflow_task_completed_event_attributes"):
+                done_delays.append(when - at)
+                break
+    return fired_delays, done_delays
 
 
 def _profile_summary(raw: Path) -> dict[str, float]:

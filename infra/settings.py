@@ -120,13 +120,25 @@ class Settings(BaseSettings):
         "worker serves: each costs memory, each miss a replay of the case's history",
     )
     worker_max_concurrent_workflow_tasks: int = Field(
-        default=100, ge=1, description="workflow tasks the worker runs at once"
+        default=400,
+        ge=1,
+        description="workflow tasks the worker holds at once; a task holds its slot while its "
+        "e-mails and register write run inside it, so size it for the cases that wake at one "
+        "instant (every deadline ends at the authority's midnight): with the SDK's 100, half of "
+        "200 lapses waited for the first half's e-mails (docs/performance.md)",
     )
     worker_max_concurrent_activities: int = Field(
         default=100,
         ge=1,
         description="activities (e-mails, BCH calls, register writes a workflow task could not "
         "make itself) the worker runs at once",
+    )
+    worker_database_connections: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections the worker holds at most: each e-mail keeps one "
+        "for its SMTP conversation (the message's row is locked until the server has answered), "
+        "each register write one for a statement",
     )
     worker_task_pollers: Literal["fixed", "autoscale"] = Field(
         default="fixed",

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Settings
-from worker import build_worker, close_activities
+from worker import build_worker, close_activities, open_pool
 
 
 async def test_the_worker_is_sized_by_the_settings(
@@ -35,11 +35,31 @@ async def test_the_worker_is_sized_by_the_settings(
         await close_activities(worker)
 
 
-def test_the_defaults_are_the_sdks() -> None:
+def test_the_defaults_are_the_sdks_but_the_workflow_task_slots() -> None:
     settings = Settings(environment="test")
     assert settings.worker_max_cached_workflows == 1000
-    assert settings.worker_max_concurrent_workflow_tasks == 100
     assert settings.worker_max_concurrent_activities == 100
+    # A workflow task holds its slot while its e-mails and register write run inside it: the
+    # SDK's 100 made half of a 200-case deadline storm wait for the other half's e-mails.
+    assert settings.worker_max_concurrent_workflow_tasks == 400
+    assert settings.worker_database_connections == 10
+
+
+async def test_the_workers_database_pool_is_sized_by_the_settings(pg_url: str) -> None:
+    pool = await open_pool(Settings(environment="test", worker_database_connections=3), pg_url)
+    try:
+        assert pool.get_max_size() == 3
+        # The pool runs no reset statement when a connection comes back (infra/db.py), but a
+        # transaction left open is still rolled back.
+        async with pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()
+            await conn.execute("CREATE TEMPORARY TABLE left_open (x int)")
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT to_regclass('left_open')") is None
+    finally:
+        await pool.close()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,41 @@
+"""The storm's figures (bench/suite.py): what the table says of a storm from its measurements,
+the lapse's step time against the bare workflows' waking and, beside it, when the lapse was in
+the case's history for good."""
+
+from __future__ import annotations
+
+from bench import live
+from bench.suite import storm_figures
+from bench.verdicts import Verdict
+
+
+def measured(**values: object) -> live.Measured:
+    m = live.Measured()
+    m.lapses_expected = 4
+    m.lapse_delays = [0.5, 0.6, 0.7, 2.0]
+    m.bare_woke = [0.4, 0.8, 1.0, 1.5]
+    m.email_delays = [1.0, 1.2, 1.4, 3.0]
+    m.bare_done = [2.0, 2.5, 2.6, 4.0]
+    for name, value in values.items():
+        setattr(m, name, value)
+    return m
+
+
+def test_the_lapse_is_judged_on_its_step_and_reports_its_task_done() -> None:
+    lapse, emails = storm_figures(
+        measured(timer_delays=[0.01, 0.02, 0.03, 0.2], lapse_task_done=[1.1, 1.3, 1.9, 3.4])
+    )
+
+    assert (lapse.measured, lapse.baseline) == (2.0, 1.5)
+    assert lapse.verdict is Verdict.MET  # 2.0 / 1.5 ≤ 1.5
+    assert "timers fired p50 0.02 s, p99 0.20 s" in lapse.detail
+    assert "that workflow task completed" in lapse.detail
+    assert "p50 1.30 s, p99 3.40 s" in lapse.detail
+    assert (emails.measured, emails.baseline) == (3.0, 4.0)
+
+
+def test_without_the_histories_nothing_is_said_of_them() -> None:
+    lapse, _ = storm_figures(measured())
+
+    assert "timers fired" not in lapse.detail
+    assert "workflow task completed" not in lapse.detail
