@@ -26,6 +26,7 @@ from workflows.models import CaseSummary
 class AuditEntry(BaseModel):
     seq: int
     at: datetime
+    on: date | None = None  # the step's date in the authority's zone (None from older workers)
     kind: str
     actor: str
     summary: str
@@ -67,17 +68,28 @@ _A = len(_COLUMNS)  # the audit entries' arrays follow the row's parameters
 # already written is kept as it is.
 _SYNC = f"""
 WITH entries AS (
-    INSERT INTO audit_log (case_id, seq, at, kind, actor, summary, data)
-    SELECT $1, e.seq, e.at, e.kind, e.actor, e.summary, e.data::jsonb
-    FROM unnest(${_A + 1}::integer[], ${_A + 2}::timestamptz[], ${_A + 3}::text[],
-                ${_A + 4}::text[], ${_A + 5}::text[], ${_A + 6}::text[])
-        AS e(seq, at, kind, actor, summary, data)
+    INSERT INTO audit_log (case_id, seq, at, on_date, kind, actor, summary, data)
+    SELECT $1, e.seq, e.at, e.on_date, e.kind, e.actor, e.summary, e.data::jsonb
+    FROM unnest(${_A + 1}::integer[], ${_A + 2}::timestamptz[], ${_A + 3}::date[],
+                ${_A + 4}::text[], ${_A + 5}::text[], ${_A + 6}::text[], ${_A + 7}::text[])
+        AS e(seq, at, on_date, kind, actor, summary, data)
     ON CONFLICT (case_id, seq) DO NOTHING
 ), row AS (
     {_UPSERT}
     RETURNING version
+), accepted AS (
+    DELETE FROM register_refusals
+    WHERE case_id = $1 AND version <= (SELECT version FROM row)
 )
 SELECT coalesce((SELECT version FROM row), (SELECT version FROM cases WHERE case_id = $1))
+"""
+# A refused row is remembered until a later one is accepted: the register's row of the case is
+# behind its workflow meanwhile, and a read must ask the workflow (api/cases.py).
+_REFUSED = """
+INSERT INTO register_refusals (case_id, version, error) VALUES ($1, $2, $3)
+ON CONFLICT (case_id) DO UPDATE
+SET version = greatest(register_refusals.version, EXCLUDED.version), error = EXCLUDED.error,
+    refused_at = now()
 """
 
 
@@ -100,6 +112,7 @@ class RegisterActivities:
                     *(getattr(c, name) for name in _COLUMNS),
                     [e.seq for e in entries],
                     [e.at for e in entries],
+                    [e.on for e in entries],
                     storable([e.kind for e in entries]),
                     storable([e.actor for e in entries]),
                     storable([e.summary for e in entries]),
@@ -112,6 +125,7 @@ class RegisterActivities:
             activity.logger.error(
                 "register row refused", extra={"case_id": c.case_id, "error": str(err)}
             )
+            await self._remember_refusal(c.case_id, c.version, f"{type(err).__name__}: {err}")
             raise ApplicationError(
                 f"the register refused case {c.case_id}'s row: {type(err).__name__}: {err}",
                 type=REGISTER_ROW_INVALID,
@@ -119,6 +133,18 @@ class RegisterActivities:
             ) from err
         activity.logger.info("register synced", extra={"case_id": c.case_id, "version": held})
         return held
+
+    async def _remember_refusal(self, case_id: str, version: int, error: str) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.execute(_REFUSED, case_id, version, error)
+        except (asyncpg.PostgresError, OSError) as err:
+            # Not remembered, a read could serve the row left behind as the case: the write is
+            # tried again (and refused again, and remembered then) instead of reported now.
+            raise ApplicationError(
+                f"the register refused case {case_id}'s row and could not remember it: {err}",
+                type="RegisterUnavailable",
+            ) from err
 
 
 class LmoQuery(BaseModel):
@@ -275,6 +301,33 @@ async def closed_case_state(pool: asyncpg.Pool, case_id: str) -> dict[str, Any] 
             "SELECT state FROM cases WHERE case_id = $1 AND closed", case_id
         )
     return state
+
+
+# The row of a case with no refusal outstanding, and its audit entries as the view's steps, in
+# one statement: one snapshot, so the entries are those of the row's version or, if a write
+# came in between, of a later one together with that later row.
+_SETTLED = """
+SELECT c.state,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'seq', a.seq, 'at', a.at, 'on', a.on_date, 'kind', a.kind,
+                    'actor', a.actor, 'summary', a.summary, 'data', a.data) ORDER BY a.seq)
+                 FROM audit_log a WHERE a.case_id = c.case_id), '[]'::jsonb) AS steps
+FROM cases c
+WHERE c.case_id = $1
+  AND NOT EXISTS (SELECT 1 FROM register_refusals r WHERE r.case_id = c.case_id)
+"""
+
+
+async def settled_parts(
+    pool: asyncpg.Pool, case_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """A case's last view as the register holds it (``state``) and its history from the audit
+    log; None if the register has no row of the case or refused its latest."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(_SETTLED, case_id)
+    if row is None:
+        return None
+    return dict(row["state"]), list(row["steps"])
 
 
 async def audit_trail(pool: asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:

@@ -9,9 +9,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    GetWorkflowExecutionHistoryRequest,
+)
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -26,6 +29,7 @@ from api.errors import (
     InvalidCommand,
     ReferenceConflict,
 )
+from api.problems import database_unavailable
 from api.procedures import ProcedureSpec
 from api.procedures.confidentiality import claims_of, confidentiality_case_id
 from api.procedures.spec import Opening
@@ -204,6 +208,64 @@ async def get_case(
             raise CaseNotFound(f"no case {case_id}") from err
         case = archived
     return as_of(case, now) if now is not None else case
+
+
+async def read_case(
+    client: Client, case_id: str, pool: asyncpg.Pool, now: datetime, from_register: bool = True
+) -> CaseView[Any]:
+    """The case as of ``now``: with ``from_register`` (BIOSAFETY_API_CASE_READS), from the
+    register when its row is the workflow's latest (``settled_case``), which asks nothing of
+    the worker; otherwise live from its workflow."""
+    case = await settled_case(client, pool, case_id) if from_register else None
+    if case is None:
+        return await get_case(client, case_id, pool, now=now)
+    return as_of(case, now)
+
+
+async def settled_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseView[Any] | None:
+    """The case from its register row and audit log, when they are what its workflow's Query
+    would answer; None when they may not be, and the workflow must be asked.
+
+    A case writes its row inside the workflow task that changed it, or through an activity
+    scheduled by that task (workflows/kernel/runtime.py), and its e-mails' outcomes likewise.
+    So when Temporal shows the workflow with no workflow task and no activity pending, every
+    change is in the row (read with its audit entries in one statement, one snapshot), unless
+    the register refused a row since (``register_refusals``) or an entry predates the step dates
+    in the audit log (migration 0013)."""
+    spec = procedures.for_case(case_id)
+    if spec is None:
+        return None
+    # The service's own call, not WorkflowHandle.describe(): only what is pending is needed, not
+    # the search attributes and memo the SDK would decode besides.
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)
+    )
+    try:
+        described = await client.workflow_service.describe_workflow_execution(request)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None  # get_case answers: archived in the register, or no such case
+        raise
+    if described.pending_activities or described.HasField("pending_workflow_task"):
+        return None
+    try:
+        parts = await register.settled_parts(pool, case_id)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
+        if not database_unavailable(err):
+            raise
+        return None  # the register cannot answer now; the workflow can
+    if parts is None:
+        return None
+    state, steps = parts
+    if "history" not in state:
+        if any(step["on"] is None for step in steps):
+            return None
+        state = {**state, "history": steps}
+    try:
+        return spec.view_model.model_validate(spec.upgrade_state(state))
+    except ValidationError:
+        # A row of a layout this code does not read: the workflow says what the case is.
+        return None
 
 
 async def archived_case(pool: asyncpg.Pool, case_id: str) -> CaseView[Any] | None:

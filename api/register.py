@@ -1,8 +1,9 @@
 """What the API reads from the case register (PostgreSQL), and the response models it reads into.
 
 The register is a projection written by the ``sync_register`` activity; the live state of a case
-is its workflow (read by Query in api/cases.py). Listing, the audit log, delivery evidence and
-the deadline feed come from here.
+is its workflow (api/cases.py reads a case from here when its workflow has nothing pending, and
+by Query otherwise). Listing, the audit log, delivery evidence and the deadline feed come from
+here.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ class AuditRecord(BaseModel):
     case_id: str
     seq: int
     at: datetime
+    on: date | None = Field(
+        default=None,
+        validation_alias="on_date",
+        description="the step's date in the authority's time zone, the one its deadlines count "
+        "from (not always the local date of `at`: the first step of a case entered late carries "
+        "its date of receipt); none for steps written before the register kept it",
+    )
     kind: str
     actor: str
     summary: str

@@ -405,6 +405,13 @@ class Settings(BaseSettings):
         ge=1,
         description="open connections plus requests in flight; beyond it the server answers 503",
     )
+    api_case_reads: Literal["register", "workflow"] = Field(
+        default="register",
+        description="register: a case with nothing pending in Temporal is read from the "
+        "register, without asking a worker (the Temporal server must show a workflow task in "
+        "progress when described, as the dev server and current servers do; the time-skipping "
+        "test server does not); workflow: every case is read by a Query to its workflow",
+    )
     api_graceful_shutdown_seconds: int = Field(
         default=30,
         ge=1,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from api import calendar, cases, timeline
 from api.auth import PrincipalDep, ensure_case_access
-from api.deps import ClientDep, NowDep, PoolDep
+from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.params import CaseId
 from api.problem_docs import problem_responses
 from api.routers.cases import CALENDAR_TAG, TAG
@@ -35,10 +35,17 @@ router = APIRouter(prefix="/v1")
     },
 )
 async def timeline_svg(
-    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep, now: NowDep
+    case_id: CaseId,
+    principal: PrincipalDep,
+    client: ClientDep,
+    pool: PoolDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> Response:
     await ensure_case_access(principal, case_id, client, pool)
-    case = await cases.get_case(client, case_id, pool, now=now)
+    case = await cases.read_case(
+        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
+    )
     publications: list[PublicationView] = []
     if case.bch_publications:
         # Published records are public (Art 20); where a publication stands is read live.
@@ -69,8 +76,15 @@ async def timeline_svg(
     },
 )
 async def case_deadlines_ics(
-    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep, now: NowDep
+    case_id: CaseId,
+    principal: PrincipalDep,
+    client: ClientDep,
+    pool: PoolDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> Response:
     await ensure_case_access(principal, case_id, client, pool)
-    case = await cases.get_case(client, case_id, pool, now=now)
+    case = await cases.read_case(
+        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
+    )
     return calendar.ics_response(calendar.case_calendar(case, now), f"{case_id}-deadlines.ics")

@@ -84,17 +84,25 @@ async def list_cases(
     response_model=AnyCaseView,
     tags=[TAG],
     summary="Read a case: stage, deadline ledger with explanations, history",
-    description="Live from the case's workflow (a Temporal Query), not from the register, with "
-    "today's date, the remaining and overdue days and the status computed at the moment of "
-    "reading. `details` is the procedure's own part. A notifier reads its own cases only; "
-    "another's is answered 404.",
+    description="The case as its workflow holds it, with today's date, the remaining and "
+    "overdue days and the status computed at the moment of reading. Read from the register "
+    "when the case has nothing pending in Temporal (its row is then the workflow's latest), "
+    "otherwise live from the workflow (a Temporal Query). `details` is the procedure's own "
+    "part. A notifier reads its own cases only; another's is answered 404.",
     responses=problem_responses(401, 404, 503),
 )
 async def read_case(
-    case_id: CaseId, principal: PrincipalDep, client: ClientDep, pool: PoolDep, now: NowDep
+    case_id: CaseId,
+    principal: PrincipalDep,
+    client: ClientDep,
+    pool: PoolDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> Any:
     await ensure_case_access(principal, case_id, client, pool)
-    return await cases.get_case(client, case_id, pool, now=now)
+    return await cases.read_case(
+        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
+    )
 
 
 @router.get(

@@ -17,6 +17,7 @@ PostgreSQL from PyPI packages), but not supervised: a killed worker stays dead.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -45,6 +47,7 @@ from infra.supervisor import Child
 from tests.soak.driver import DECISIONS, case_id_for, notification
 from tests.soak.evidence import MAIL_DOMAIN, Mailbox
 from tests.soak.stack import free_ports
+from tests.support.history import row_fault
 from tests.support.roles import RISK_ASSESSMENT
 
 CASES = 6
@@ -177,6 +180,44 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         stack.stop()
 
 
+def test_a_case_is_read_from_the_register_only_when_nothing_is_pending(cluster: Cluster) -> None:
+    """The dev server shows a workflow task in progress (the time-skipping test server does
+    not): a case read while its command's task still runs is answered by the workflow, after
+    the task, never from the row the task has yet to write (api/cases.py, settled_case)."""
+    api = httpx.Client(
+        base_url=cluster.api_urls[0],
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+        timeout=httpx.Timeout(90.0),
+    )
+    reference = f"MP-{os.urandom(3).hex()}-slow"
+    case_id = case_id_for(reference)
+    slow, fast = row_fault("slow", "PERFORM pg_sleep(3);")
+    url = cluster.stack.database_url
+    try:
+        assert api.post("/v1/aia/notifications", json=notification(reference)).status_code == 201
+        wait_for("the case settled", lambda: idle(cluster.stack, [case_id]), SETTLE_TIMEOUT)
+        assert api.get(f"/v1/cases/{case_id}").json()["stage"] == "received"
+        asyncio.run(_sql(url, slow, f"INSERT INTO slow_cases VALUES ('{case_id}')"))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            acknowledged = pool.submit(api.post, f"/v1/cases/{case_id}/acknowledgement", json={})
+            time.sleep(1.0)  # the command's workflow task is writing the register (3 s)
+            read = api.get(f"/v1/cases/{case_id}")
+            assert acknowledged.result().status_code == 200
+        assert read.status_code == 200 and read.json()["stage"] == "acknowledged", read.text[:300]
+    finally:
+        asyncio.run(_sql(url, fast))
+        api.close()
+
+
+async def _sql(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 def test_cases_finish_through_two_apis_when_a_worker_is_killed(cluster: Cluster) -> None:
     headers = {"Authorization": f"Bearer {STAFF_TOKEN}"}
     clients = [
@@ -298,6 +339,13 @@ def test_cases_finish_through_two_apis_when_a_worker_is_killed(cluster: Cluster)
         assert survivor.process.wait(timeout=WORKER_STOP_SECONDS) == 0
         events = [r.get("event") for r in cluster.json_log(survivor)]
         assert "worker stopped" in events
+
+        # No worker runs now, so no workflow can answer a Query: a case with nothing pending is
+        # read from the register all the same (api/cases.py, settled_case).
+        for n, case_id in enumerate(case_ids):
+            r = via(n).get(f"/v1/cases/{case_id}")
+            assert r.status_code == 200, f"{case_id}: {r.text[:300]}"
+            assert r.json()["stage"] == "decided"
     finally:
         for client in clients:
             client.close()

@@ -220,7 +220,7 @@ async def _register_loop(procedure: CaseProcedure) -> None:
         version, view = state.version, procedure.current_view()
         entries = [
             AuditEntry(
-                seq=s.seq, at=s.at, kind=s.kind, actor=s.actor, summary=s.summary,
+                seq=s.seq, at=s.at, on=s.on, kind=s.kind, actor=s.actor, summary=s.summary,
                 data=dict(s.data),
             )
             for s in case.history.steps[state.synced_steps:]
