@@ -120,12 +120,14 @@ class Settings(BaseSettings):
         "worker serves: each costs memory, each miss a replay of the case's history",
     )
     worker_max_concurrent_workflow_tasks: int = Field(
-        default=400,
+        default=200,
         ge=1,
         description="workflow tasks the worker holds at once; a task holds its slot while its "
-        "e-mails and register write run inside it, so size it for the cases that wake at one "
-        "instant (every deadline ends at the authority's midnight): with the SDK's 100, half of "
-        "200 lapses waited for the first half's e-mails (docs/performance.md)",
+        "e-mails and register write run inside it. Too few, and cases that wake at one instant "
+        "(every deadline ends at the authority's midnight) wait for each other's e-mails (with "
+        "the SDK's 100, half of a 200-case storm did); too many, and the worker takes more than "
+        "it can finish within the 10 s workflow task timeout (with 400, a 1,000-case storm at "
+        "10,000 open cases timed out 2,859 tasks). docs/performance.md has the runs",
     )
     worker_max_concurrent_activities: int = Field(
         default=100,

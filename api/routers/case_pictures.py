@@ -1,17 +1,16 @@
 """One case's clock for people and their calendars: its timeline picture (api/timeline.py) and
-an iCalendar feed of its deadlines (api/calendar.py), both read live from its workflow as of the
-moment of reading. The same access as reading the case: staff, or the notifier its own case."""
+an iCalendar feed of its deadlines (api/calendar.py), both drawn from the case as
+``GET /v1/cases/{id}`` reads it (api/routers/cases.py, ``readable_case``), as of the moment of
+reading. The same access as reading the case: staff, or the notifier its own case."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from api import calendar, cases, timeline
-from api.auth import PrincipalDep, ensure_case_access
-from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
-from api.params import CaseId
+from api.deps import ClientDep, NowDep
 from api.problem_docs import problem_responses
-from api.routers.cases import CALENDAR_TAG, TAG
+from api.routers.cases import CALENDAR_TAG, TAG, ReadableCaseDep
 from workflows.bch_publication import PublicationView
 
 router = APIRouter(prefix="/v1")
@@ -34,22 +33,11 @@ router = APIRouter(prefix="/v1")
         **problem_responses(401, 404, 503),
     },
 )
-async def timeline_svg(
-    case_id: CaseId,
-    principal: PrincipalDep,
-    client: ClientDep,
-    pool: PoolDep,
-    now: NowDep,
-    settings: SettingsDep,
-) -> Response:
-    await ensure_case_access(principal, case_id, client, pool)
-    case = await cases.read_case(
-        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
-    )
+async def timeline_svg(case: ReadableCaseDep, client: ClientDep) -> Response:
     publications: list[PublicationView] = []
     if case.bch_publications:
         # Published records are public (Art 20); where a publication stands is read live.
-        publications = await cases.list_publications(client, case_id)
+        publications = await cases.list_publications(client, case.case_id)
     return Response(
         content=timeline.svg(case, publications),
         media_type=timeline.MEDIA_TYPE,
@@ -75,16 +63,5 @@ async def timeline_svg(
         **problem_responses(401, 404, 503),
     },
 )
-async def case_deadlines_ics(
-    case_id: CaseId,
-    principal: PrincipalDep,
-    client: ClientDep,
-    pool: PoolDep,
-    now: NowDep,
-    settings: SettingsDep,
-) -> Response:
-    await ensure_case_access(principal, case_id, client, pool)
-    case = await cases.read_case(
-        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
-    )
-    return calendar.ics_response(calendar.case_calendar(case, now), f"{case_id}-deadlines.ics")
+async def case_deadlines_ics(case: ReadableCaseDep, now: NowDep) -> Response:
+    return calendar.ics_response(calendar.case_calendar(case, now), f"{case.case_id}-deadlines.ics")

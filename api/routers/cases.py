@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from icalendar import Calendar, Event
 
 from activities import register as reads
@@ -79,6 +79,26 @@ async def list_cases(
     return [CaseSummary.model_validate(dict(r)).as_of(today) for r in rows]
 
 
+async def readable_case(
+    case_id: CaseId,
+    principal: PrincipalDep,
+    client: ClientDep,
+    pool: PoolDep,
+    now: NowDep,
+    settings: SettingsDep,
+) -> AnyCaseView:
+    """The case a request may read (staff any, a notifier its own; another's is a 404), as of
+    the moment of reading: from the register when it is settled, else from its workflow
+    (api/cases.py, ``read_case``; BIOSAFETY_API_CASE_READS)."""
+    await ensure_case_access(principal, case_id, client, pool)
+    return await cases.read_case(
+        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
+    )
+
+
+ReadableCaseDep = Annotated[AnyCaseView, Depends(readable_case)]
+
+
 @router.get(
     "/cases/{case_id}",
     response_model=AnyCaseView,
@@ -91,18 +111,8 @@ async def list_cases(
     "part. A notifier reads its own cases only; another's is answered 404.",
     responses=problem_responses(401, 404, 503),
 )
-async def read_case(
-    case_id: CaseId,
-    principal: PrincipalDep,
-    client: ClientDep,
-    pool: PoolDep,
-    now: NowDep,
-    settings: SettingsDep,
-) -> Any:
-    await ensure_case_access(principal, case_id, client, pool)
-    return await cases.read_case(
-        client, case_id, pool, now, from_register=settings.api_case_reads == "register"
-    )
+async def read_case(case: ReadableCaseDep) -> Any:
+    return case
 
 
 @router.get(

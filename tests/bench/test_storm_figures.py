@@ -1,11 +1,13 @@
-"""The storm's figures (bench/suite.py): what the table says of a storm from its measurements,
-the lapse's step time against the bare workflows' waking and, beside it, when the lapse was in
-the case's history for good."""
+"""Figures of bench/suite.py from their measurements: the storm's (the lapse's step time against
+the bare workflows' waking and, beside it, when the lapse was in the case's history for good)
+and the worker's memory (projected only while the workflow cache is not full)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench import live
-from bench.suite import storm_figures
+from bench.suite import memory_figure, storm_figures
 from bench.verdicts import Verdict
 
 
@@ -39,3 +41,22 @@ def test_without_the_histories_nothing_is_said_of_them() -> None:
 
     assert "timers fired" not in lapse.detail
     assert "workflow task completed" not in lapse.detail
+
+
+def test_memory_is_projected_until_the_cache_is_full_then_measured() -> None:
+    mib = 2**20
+    few = live.Measured()
+    few.rss = {"idle (1 case)": 100 * mib, "all opened": 160 * mib}
+    few.open_cases = {"all opened": 361}
+    figure = memory_figure(few)
+    assert figure.projected
+    assert figure.measured == pytest.approx(100 + 60 / 360 * 999, abs=0.1)  # cache 1,000
+
+    many = live.Measured()
+    many.rss = {"idle (1 case)": 100 * mib, "all opened": 302 * mib}
+    many.open_cases = {"all opened": 9_941}  # more than the cache holds: what was measured
+    figure = memory_figure(many)
+    assert not figure.projected and figure.measured == pytest.approx(302)
+    # The goal is 300 MB, decimal: 286.1 MiB.
+    assert figure.verdict is Verdict.MISSED
+    assert memory_figure(few).verdict is Verdict.MET
