@@ -262,7 +262,7 @@ async def settled_case(client: Client, pool: asyncpg.Pool, case_id: str) -> Case
             return None
         state = {**state, "history": steps}
     try:
-        return spec.view_model.model_validate(spec.upgrade_state(state))
+        return _view_of(spec, state)
     except ValidationError:
         # A row of a layout this code does not read: the workflow says what the case is.
         return None
@@ -273,7 +273,13 @@ async def archived_case(pool: asyncpg.Pool, case_id: str) -> CaseView[Any] | Non
     state = await register.closed_case_state(pool, case_id)
     if spec is None or state is None:
         return None
-    return spec.view_model.model_validate(spec.upgrade_state(state))
+    return _view_of(spec, state)
+
+
+def _view_of(spec: ProcedureSpec, state: dict[str, Any]) -> CaseView[Any]:
+    """A case's view from the state its register row keeps, of whatever layout it was written."""
+    view: CaseView[Any] = spec.view_model.model_validate(spec.upgrade_state(state))
+    return view
 
 
 async def started_notification(client: Client, case_id: str) -> Notification | None:

@@ -98,9 +98,9 @@ class AuditRecord(BaseModel):
     on: date | None = Field(
         default=None,
         validation_alias="on_date",
-        description="the step's date in the authority's time zone, the one its deadlines count "
-        "from (not always the local date of `at`: the first step of a case entered late carries "
-        "its date of receipt); none for steps written before the register kept it",
+        description="the step's date as the case counted it: the local date of `at` in the "
+        "authority's time zone the case ran under; none for steps written before the register "
+        "kept it",
     )
     kind: str
     actor: str
