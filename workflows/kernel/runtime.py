@@ -217,33 +217,43 @@ async def _register_loop(procedure: CaseProcedure) -> None:
         )
         if state.version <= state.synced_version:
             return
-        version, view = state.version, procedure.current_view()
-        entries = [
-            AuditEntry(
-                seq=s.seq, at=s.at, on=s.on, kind=s.kind, actor=s.actor, summary=s.summary,
-                data=dict(s.data),
-            )
-            for s in case.history.steps[state.synced_steps:]
-        ]  # fmt: skip
-        row = register_row(
-            view,
-            workflow_id=workflow.info().workflow_id,
-            notifier_email=case.facts.notifier_email,
-            version=version,
+        await _write_changes(procedure)
+
+
+async def _write_changes(procedure: CaseProcedure) -> None:
+    """One write of the case as it now is, with the audit entries not yet written. Its own
+    coroutine, so that the row, the view and the entries (kilobytes) are let go once written,
+    not held by the waiting loop for as long as the case stays in the worker's cache."""
+    case = procedure.case
+    state = case.state
+    version, view = state.version, procedure.current_view()
+    entries = [
+        AuditEntry(
+            seq=s.seq, at=s.at, on=s.on, kind=s.kind, actor=s.actor, summary=s.summary,
+            data=dict(s.data),
         )
-        # A case about to continue as new writes through the activity: its continue-as-new
-        # then comes in a later workflow task, not in the one a local activity resolved in
-        # (that combination left the next run deaf to queries on the test server).
-        local = not case.history_is_long()
-        local = local and _has(case, REGISTER_LOCAL_PATCH)
-        refused = await _write(RegisterSync(case=row, entries=entries), version, local=local)
-        if refused is not None:
-            # The register refuses this row for good: report it once, and try again only with
-            # the next change, which may well be the correction (outages are retried inside).
-            state.synced_version = version
-            case.register_refused(version, refused)
-            continue
-        state.synced_version, state.synced_steps = version, state.synced_steps + len(entries)
+        for s in case.history.steps[state.synced_steps:]
+    ]  # fmt: skip
+    row = register_row(
+        view,
+        workflow_id=workflow.info().workflow_id,
+        notifier_email=case.facts.notifier_email,
+        version=version,
+    )
+    del view
+    # A case about to continue as new writes through the activity: its continue-as-new
+    # then comes in a later workflow task, not in the one a local activity resolved in
+    # (that combination left the next run deaf to queries on the test server).
+    local = not case.history_is_long()
+    local = local and _has(case, REGISTER_LOCAL_PATCH)
+    refused = await _write(RegisterSync(case=row, entries=entries), version, local=local)
+    if refused is not None:
+        # The register refuses this row for good: report it once, and try again only with
+        # the next change, which may well be the correction (outages are retried inside).
+        state.synced_version = version
+        case.register_refused(version, refused)
+        return
+    state.synced_version, state.synced_steps = version, state.synced_steps + len(entries)
 
 
 async def _write(sync: RegisterSync, version: int, local: bool) -> str | None:
