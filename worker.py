@@ -32,6 +32,7 @@ from activities.register import LmoActivities, RegisterActivities
 from activities.simplified import SimplifiedActivities
 from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
+from infra.memory import release_periodically
 from infra.settings import Settings, get_settings
 from infra.temporal import connect, metrics_runtime
 from workflows.aia import AdvanceInformedAgreement
@@ -152,9 +153,16 @@ async def main(runs: str | None = None) -> None:
         namespace=settings.temporal_namespace,
         metrics=settings.worker_metrics_bind_address,
     )
+    trim = (
+        asyncio.create_task(release_periodically(settings.worker_memory_trim_seconds))
+        if settings.worker_memory_trim_seconds > 0
+        else None
+    )
     async with worker:
         await stop.wait()
         log.info("worker stopping: finishing in-flight activities")
+    if trim is not None:
+        trim.cancel()
     await close_activities(worker)
     await pool.close()
     log.info("worker stopped")

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         "for its SMTP conversation (the message's row is locked until the server has answered), "
         "each register write one for a statement",
     )
+    worker_memory_trim_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="every so many seconds the worker hands the memory it has freed (cases "
+        "gone from its cache) back to the system (glibc's malloc_trim; about 10 ms); 0: never",
+    )
     worker_task_pollers: Literal["fixed", "autoscale"] = Field(
         default="fixed",
         description="fixed: worker_max_task_polls polls for workflow tasks (and, apart, for "
