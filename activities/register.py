@@ -84,7 +84,7 @@ WITH entries AS (
 SELECT coalesce((SELECT version FROM row), (SELECT version FROM cases WHERE case_id = $1))
 """
 # A refused row is remembered until a later one is accepted: the register's row of the case is
-# behind its workflow meanwhile, and a read must ask the workflow (api/cases.py).
+# behind its workflow meanwhile, and a read must ask the workflow (api/case_reads.py).
 _REFUSED = """
 INSERT INTO register_refusals (case_id, version, error) VALUES ($1, $2, $3)
 ON CONFLICT (case_id) DO UPDATE

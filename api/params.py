@@ -35,7 +35,7 @@ MAX_LIMIT = 200
 # Far beyond any register's size, far below PostgreSQL's bigint.
 MAX_OFFSET = 1_000_000
 
-# What each pattern means, in words, for the 422 answer (api/problems.py).
+# What each pattern means, in words, for the 422 answer (api/field_errors.py).
 PATTERN_RULES = {CASE_ID_PATTERN: CASE_ID_RULE, PUBLICATION_ID_PATTERN: PUBLICATION_ID_RULE}
 
 CaseId = Annotated[

@@ -1,10 +1,11 @@
 """Every error the API returns is an RFC 9457 problem (``application/problem+json``).
 
 Domain errors (api/errors.py) are mapped here, once, together with request validation errors
-(422, naming each field in words; a body that is not valid JSON is one), a body not sent as JSON
-(415) or too large (413), unknown routes and methods (404/405), an unreachable Temporal service
-or register database (503, with ``Retry-After``) and, as a last resort, unexpected errors (500
-with a correlation id in the log). The OpenAPI document says which of them each route may answer
+(422, naming each field in words: api/field_errors.py; a body that is not valid JSON is one), a
+body not sent as JSON (415) or too large (413), unknown routes and methods (404/405), an
+unreachable Temporal service or register database (503, with ``Retry-After``; api/outages.py
+tells an outage from a bug) and, as a last resort, unexpected errors (500 with a correlation id
+in the log). The OpenAPI document says which of them each route may answer
 (api/problem_docs.py); tests/api/test_contract.py holds the API to it.
 """
 
@@ -12,9 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-import traceback
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -31,8 +31,8 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ProblemError
-from api.params import PATTERN_RULES
-from workflows.models import EMAIL_PATTERN
+from api.field_errors import FieldError, body_name, detail_of, field_errors
+from api.outages import NO_ANSWER, UNAVAILABLE, database_unavailable, not_ready, transport_broken
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
@@ -80,11 +80,6 @@ class Problem(BaseModel):
     )
 
 
-class FieldError(BaseModel):
-    field: str = Field(examples=["notification.annex_i.c_lmo_unique_identifier"])
-    message: str = Field(examples=["must be an OECD unique identifier ..."])
-
-
 class ValidationProblem(Problem):
     """A 422: the request names fields that are missing or invalid."""
 
@@ -118,84 +113,6 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-# ---- request validation: say which field and why, in words ----------------------------------
-
-# Pydantic reports a pattern mismatch by quoting the regex; say what the pattern means instead.
-_PATTERN_WORDS = {
-    r"^[A-Z]{2}$": "must be an ISO 3166-1 alpha-2 country code in capital letters, e.g. HU",
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": "must start with a letter or digit and contain only "
-    "letters, digits, '.', '_' and '-', at most 64 characters",
-    EMAIL_PATTERN: "must be an e-mail address, e.g. regulatory@example.com",
-    **PATTERN_RULES,
-}
-
-
-def _body_name(request: Request) -> str:
-    """The body parameter's name (``notification``, ``command``) so that fields read as
-    ``notification.annex_i.c_lmo_name``, not ``body.annex_i.c_lmo_name``."""
-    route = request.scope.get("route")
-    field = getattr(route, "body_field", None)
-    return str(getattr(field, "name", None) or "body")
-
-
-def field_name(loc: Sequence[int | str], body: str) -> str:
-    if not loc:
-        return body
-    where, rest = loc[0], list(loc[1:])
-    path = ""
-    for part in rest:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    if where == "body":
-        return body + path
-    if where in ("query", "path", "header", "cookie"):
-        kind = {"query": "query parameter", "path": "path parameter"}.get(str(where), str(where))
-        return f"{kind} {path.lstrip('.')}"
-    return f"{where}{path}"
-
-
-def _message(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    loc = tuple(error.get("loc", ()))
-    ctx = error.get("ctx") or {}
-    msg = str(error.get("msg", "invalid"))
-    if kind == "missing":
-        return "field required"
-    if kind == "json_invalid":
-        return f"the request body is not valid JSON: {ctx.get('error', 'decode error')}"
-    if kind == "value_error":
-        return msg.removeprefix("Value error, ")
-    if kind == "assertion_error":
-        return msg.removeprefix("Assertion failed, ")
-    if kind == "string_pattern_mismatch":
-        msg = _PATTERN_WORDS.get(str(ctx.get("pattern")), msg)
-    if kind in ("model_attributes_type", "dict_type", "model_type") and len(loc) <= 1:
-        return "the request body must be a JSON object, sent as Content-Type: application/json"
-    if kind == "extra_forbidden":
-        msg = "not a field of this request (extra fields are not permitted)"
-    value = error.get("input")
-    if isinstance(value, str | int | float | bool) and len(str(value)) <= 80:
-        msg += f" (got {value!r})"
-    return msg
-
-
-def field_errors(errors: Iterable[Any], body: str) -> list[FieldError]:
-    out: list[FieldError] = []
-    for e in errors:
-        loc = list(e.get("loc", ()))
-        if e.get("type") == "json_invalid":
-            # loc holds the character position, which is no field; the position is in words
-            pos = loc[1] if len(loc) > 1 else None
-            message = _message(e) + (f" (at character {pos})" if pos is not None else "")
-            out.append(FieldError(field=body, message=message))
-            continue
-        out.append(FieldError(field=field_name(loc, body), message=_message(e)))
-    return out
-
-
-def _detail(errors: list[FieldError]) -> str:
-    return "; ".join(f"{e.field}: {e.message}" for e in errors)
-
-
 # ---- handlers ---------------------------------------------------------------------------------
 
 
@@ -206,12 +123,12 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     field = extra.pop("field", None)
     if field is not None:
         # Named like a validation error's field, so clients handle both alike.
-        name = f"header {field}" if "-" in str(field) else f"{_body_name(request)}.{field}"
+        name = f"header {field}" if "-" in str(field) else f"{body_name(request)}.{field}"
         extra["field"] = name
         if exc.status == 422:
             error = FieldError(field=name, message=exc.detail)
             extra["errors"] = [error.model_dump()]
-            detail = _detail([error])
+            detail = detail_of([error])
     return problem_response(
         request,
         exc.status,
@@ -231,7 +148,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI reads a body as JSON only when it is sent as JSON; any other body reaches the
         # route as bytes, which no request model accepts: the media type is what is wrong.
         return _unsupported_media_type(request)
-    return _invalid(request, field_errors(exc.errors(), _body_name(request)))
+    return _invalid(request, field_errors(exc.errors(), body_name(request)))
 
 
 # An article as the models' messages cite it: "Art 10(3)(c)", "SP Art 5(2)", "Arts 7-10".
@@ -246,7 +163,7 @@ def _invalid(request: Request, errors: list[FieldError]) -> JSONResponse:
         request,
         422,
         "Invalid request",
-        _detail(errors),
+        detail_of(errors),
         "validation-error",
         rule="request-fields",
         article="; ".join(cited) or None,
@@ -277,7 +194,7 @@ def _unreadable_body(request: Request, cause: BaseException | None) -> JSONRespo
     else:
         why = "it cannot be decoded"
     message = f"the request body is not valid JSON: {why}"
-    return _invalid(request, [FieldError(field=_body_name(request), message=message)])
+    return _invalid(request, [FieldError(field=body_name(request), message=message)])
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -327,36 +244,20 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED}
-_NO_ANSWER = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
-
-
-def _transport(exc: RPCError) -> bool:
-    """The connection to Temporal broke under the call (the SDK says UNKNOWN, 'transport
-    error', when the server dies mid-call)."""
-    return "transport error" in exc.message
-
-
-def _not_ready(exc: RPCError) -> bool:
-    """A Query refused because the workflow's last task failed or timed out (Temporal's
-    WorkflowNotReadyFailure): the case is there, and answers once the task is retried."""
-    return exc.status == RPCStatusCode.FAILED_PRECONDITION and (
-        "Workflow Task in failed state" in exc.message
-        or "WorkflowNotReady" in str(exc.raw_grpc_status)
-    )
-
-
 async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     """Temporal could not be reached or did not answer in time."""
-    if isinstance(exc, RPCError) and _not_ready(exc):
+    if isinstance(exc, RPCError) and not_ready(exc):
         # The case exists, but its workflow's last task failed or timed out (a worker was lost);
         # the task is retried and the case answers again in a moment.
         detail = "the case is being recovered after a worker failure; retry in a few seconds"
-    elif isinstance(exc, RPCError) and exc.status in _UNAVAILABLE:
+    elif isinstance(exc, RPCError) and exc.status in UNAVAILABLE:
         detail = "case service unavailable, nothing was changed; retry later"
     elif isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
         isinstance(exc, RPCError)
-        and (exc.status in _NO_ANSWER or (exc.status == RPCStatusCode.UNKNOWN and _transport(exc)))
+        and (
+            exc.status in NO_ANSWER
+            or (exc.status == RPCStatusCode.UNKNOWN and transport_broken(exc))
+        )
     ):
         # A connection broken mid-call is like no answer: the server may have applied it.
         if request.method in ("GET", "HEAD"):
@@ -379,44 +280,6 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
         "service-unavailable",
         rule="service-available",
         headers={"Retry-After": "5"},
-    )
-
-
-# The register (PostgreSQL) could not be reached, refused us, or went away mid-query. Only these
-# are a 503: asyncpg also raises InterfaceError and PostgresError for our own mistakes (a wrong
-# argument type, two operations at once on one connection, a syntax error), and those stay 500s.
-_SERVER_UNAVAILABLE = (
-    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and a connection lost mid-query
-    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
-    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up, shutting down, recovering
-    asyncpg.exceptions.AdminShutdownError,  # 57P01: the server is shutting down
-    asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
-    asyncpg.exceptions.IdleSessionTimeoutError,  # 57P05: the server dropped an idle session
-)
-# asyncpg's InterfaceError for a pool or connection that is closed (closing on shutdown, or
-# terminated after the server went away); its other InterfaceErrors are misuse.
-_CLOSED = ("pool is closing", "pool is closed", "connection is closed")
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the register's database is unavailable (rather than that our code
-    is wrong): the server refused, dropped or never answered the connection."""
-    if isinstance(exc, _SERVER_UNAVAILABLE):
-        return True
-    if isinstance(exc, asyncpg.InterfaceError):
-        return any(words in str(exc) for words in _CLOSED)
-    if isinstance(exc, OSError):
-        # Connecting over a Unix socket that is gone (FileNotFoundError), refused or reset, a
-        # host that does not resolve, a connect timeout (TimeoutError): only when asyncpg was
-        # connecting or talking to the server, not a file our own code failed to open.
-        return _raised_in_asyncpg(exc)
-    return False
-
-
-def _raised_in_asyncpg(exc: BaseException) -> bool:
-    return any(
-        str(frame.f_globals.get("__name__", "")).startswith("asyncpg")
-        for frame, _ in traceback.walk_tb(exc.__traceback__)
     )
 
 

@@ -1,7 +1,7 @@
 """What the API reads from the case register (PostgreSQL), and the response models it reads into.
 
 The register is a projection written by the ``sync_register`` activity; the live state of a case
-is its workflow (api/cases.py reads a case from here when its workflow has nothing pending, and
+is its workflow (api/case_reads.py reads a case from here when its workflow has nothing pending, and
 by Query otherwise). Listing, the audit log, delivery evidence and the deadline feed come from
 here.
 """
@@ -28,7 +28,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import filtered_query
-from api.cases import started_notification
+from api.case_reads import started_notification
 from api.procedures.confidentiality import ID_PREFIX as CONFIDENTIALITY_PREFIX
 from workflows import models
 from workflows.aia.models import ANNEX_I_DESCRIPTIONS, AnnexIItem, Notification

@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from api import consultations as consultation_service
-from api.cases import started_notification
+from api.case_reads import started_notification
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound, CommandRefused
 from api.register import (

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from icalendar import Calendar, Event
 
 from activities import register as reads
-from api import cases
+from api import case_reads
 from api.auth import PrincipalDep, StaffDep, ensure_case_access
 from api.calendar import event_uid
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
@@ -89,9 +89,9 @@ async def readable_case(
 ) -> AnyCaseView:
     """The case a request may read (staff any, a notifier its own; another's is a 404), as of
     the moment of reading: from the register when it is settled, else from its workflow
-    (api/cases.py, ``read_case``; BIOSAFETY_API_CASE_READS)."""
+    (api/case_reads.py, ``read_case``; BIOSAFETY_API_CASE_READS)."""
     await ensure_case_access(principal, case_id, client, pool)
-    return await cases.read_case(
+    return await case_reads.read_case(
         client, case_id, pool, now, from_register=settings.api_case_reads == "register"
     )
 

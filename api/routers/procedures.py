@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Response
 
-from api import cases
+from api import case_reads, cases
 from api.auth import Principal, PrincipalDep, StaffDep, ensure_case_access
 from api.deps import ClientDep, PoolDep, SettingsDep
 from api.errors import CommandRefused, Forbidden, ReferenceConflict
@@ -201,7 +201,7 @@ def _command_route(spec: ProcedureSpec, declared: CommandSpec) -> None:
         if for_case(case_id) not in (spec, None):
             # Procedures share Update names (decide, request_information): sent to a case of
             # another procedure, this command's body would fail there as a 500.
-            case = await cases.get_case(client, case_id, pool)  # 404 first, if there is none
+            case = await case_reads.get_case(client, case_id, pool)  # 404 first, if there is none
             raise CommandRefused(
                 f"case {case_id} is a case of the {case.procedure.value} procedure, which has no "
                 f"command '{declared.path}'; send one of its own procedure's commands (see /docs)",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import cases
+from api import case_reads
 from api.auth import PUBLIC_SECURITY, OptionalPrincipalDep
 from api.deps import ClientDep, PoolDep
 from api.errors import CaseNotFound
@@ -89,4 +89,4 @@ async def public_register_case(
     entry = await public_entry(pool, case_id)
     if entry is None:
         raise CaseNotFound(f"no case {case_id} in the public register")
-    return public_case(entry, await cases.started_notification(client, case_id))
+    return public_case(entry, await case_reads.started_notification(client, case_id))

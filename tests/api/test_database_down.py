@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.problems import PROBLEM_JSON, database_unavailable
+from api.outages import database_unavailable
+from api.problems import PROBLEM_JSON
 from infra import db
 from infra.postgres import ensure_database, start_embedded, stop_embedded
 from infra.settings import Settings

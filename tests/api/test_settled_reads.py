@@ -1,4 +1,4 @@
-"""A case is read from the register when its workflow has nothing pending (api/cases.py,
+"""A case is read from the register when its workflow has nothing pending (api/case_reads.py,
 ``settled_case``): its row and audit log are then what the workflow's Query answers, and reading
 them asks nothing of the worker. With anything pending (an e-mail waiting on the SMTP server, a
 workflow task), with a row the register refused since, or with the register down, the case is
@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.cases import get_case, read_case, run_command, settled_case
+from api.case_reads import get_case, read_case, settled_case
+from api.cases import run_command
 from infra import db
 from tests.support.history import row_fault
 from tests.support.temporal import Stack, stack_settings

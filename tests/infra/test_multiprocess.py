@@ -183,7 +183,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def test_a_case_is_read_from_the_register_only_when_nothing_is_pending(cluster: Cluster) -> None:
     """The dev server shows a workflow task in progress (the time-skipping test server does
     not): a case read while its command's task still runs is answered by the workflow, after
-    the task, never from the row the task has yet to write (api/cases.py, settled_case)."""
+    the task, never from the row the task has yet to write (api/case_reads.py, settled_case)."""
     api = httpx.Client(
         base_url=cluster.api_urls[0],
         headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
@@ -341,7 +341,7 @@ def test_cases_finish_through_two_apis_when_a_worker_is_killed(cluster: Cluster)
         assert "worker stopped" in events
 
         # No worker runs now, so no workflow can answer a Query: a case with nothing pending is
-        # read from the register all the same (api/cases.py, settled_case).
+        # read from the register all the same (api/case_reads.py, settled_case).
         for n, case_id in enumerate(case_ids):
             r = via(n).get(f"/v1/cases/{case_id}")
             assert r.status_code == 200, f"{case_id}: {r.text[:300]}"

@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.cases import get_case, settled_case
+from api.case_reads import get_case, settled_case
 from infra.settings import Settings
 from worker import build_worker, close_activities
 from workflows.kernel.deadlines import as_of
@@ -113,7 +113,7 @@ async def stack(
 
 async def read_case(stack: Stack, case_id: str) -> CaseView[Any]:
     """The case live from its workflow, as of the test server's now. When the API would read it
-    from the register instead (api/cases.py, ``settled_case``), that reading must be the same:
+    from the register instead (api/case_reads.py, ``settled_case``), that reading must be the same:
     every test that reads a case checks the register's reading of it too. (The time-skipping
     test server does not show a workflow task in progress, as the dev server does, so a row one
     task behind can come back here: the readings are compared when they are of one version.)"""

@@ -12,7 +12,8 @@ import pytest
 from temporalio.common import TypedSearchAttributes
 
 from api import procedures
-from api.cases import get_case, open_case, run_command, submit_notification
+from api.case_reads import get_case
+from api.cases import open_case, run_command, submit_notification
 from api.errors import CommandRefused, InvalidCommand
 from tests.support.samples import notification
 from tests.support.temporal import Stack, read_case, record_history
