@@ -125,6 +125,10 @@ class Measured:
     timer_delays: list[float] = field(default_factory=list)  # each storm case's timer fired
     # each storm case's workflow task after its timer completed: the lapse in the history
     lapse_task_done: list[float] = field(default_factory=list)
+    # workflow tasks of the storm cases the server timed out (handed out again), and in how many
+    # cases: a worker that took more than it could finish within the 10 s task timeout
+    storm_task_timeouts: int = 0
+    storm_cases_timed_out: int = 0
     email_delays: list[float] = field(default_factory=list)
     lapses_expected: int = 0
     emails_expected: int = 0
@@ -644,9 +648,9 @@ class LiveRun:
             self.storm_ids,
         )
         self.m.lapse_delays = [r["at"].timestamp() - at for r in rows]
-        self.m.timer_delays, self.m.lapse_task_done = await _timers_fired(
-            self.client, self.storm_ids, at
-        )
+        fired = await _timers_fired(self.client, self.storm_ids, at)
+        self.m.timer_delays, self.m.lapse_task_done = fired.delays, fired.done
+        self.m.storm_task_timeouts, self.m.storm_cases_timed_out = fired.timeouts, fired.cases
         delivered = _sink_times(self.stack.state / "mail" / "index.jsonl")
         messages = await self.pool.fetch(
             "SELECT case_id, message_id FROM outgoing_messages WHERE template = 'deadline_missed' "
@@ -711,26 +715,41 @@ def _cpu_per(pids: dict[str, int], before: dict[str, float], count: int) -> dict
     return {c: round((tree_cpu_seconds(p) - before[c]) / max(count, 1), 4) for c, p in pids.items()}
 
 
-async def _timers_fired(
-    client: Client, case_ids: Sequence[str], at: float
-) -> tuple[list[float], list[float]]:
+@dataclass
+class StormHistories:
+    delays: list[float] = field(default_factory=list)  # the instant → the timer fired
+    done: list[float] = field(default_factory=list)  # the instant → the next task completed
+    timeouts: int = 0  # workflow tasks timed out, in every storm case's whole history
+    cases: int = 0  # storm cases with at least one
+
+
+async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> StormHistories:
     """Seconds from ``at`` to each case's first timer firing at or after it, and to the end of
     the workflow task that followed (from the case's history): what the server's timers took,
     apart from the wait of the workflow task that follows for a worker to take it; and when the
-    lapse was in the case's history for good (its e-mails tried, the register written)."""
-    fired_delays, done_delays = [], []
+    lapse was in the case's history for good (its e-mails tried, the register written). Also
+    the workflow tasks the server timed out in these histories."""
+    out = StormHistories()
     for case_id in case_ids:
         history = await client.get_workflow_handle(case_id).fetch_history()
         fired: float | None = None
+        done = False
+        timeouts = 0
         for e in history.events:
+            if e.HasField("workflow_task_timed_out_event_attributes"):
+                timeouts += 1
+            if done:
+                continue
             when = e.event_time.ToDatetime(tzinfo=UTC).timestamp()
             if fired is None and e.HasField("timer_fired_event_attributes") and when >= at - 0.5:
                 fired = when
-                fired_delays.append(when - at)
+                out.delays.append(when - at)
             elif fired is not None and e.HasField("workflow_task_completed_event_attributes"):
-                done_delays.append(when - at)
-                break
-    return fired_delays, done_delays
+                out.done.append(when - at)
+                done = True
+        out.timeouts += timeouts
+        out.cases += timeouts > 0
+    return out
 
 
 def _profile_summary(raw: Path) -> dict[str, float]:

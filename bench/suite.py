@@ -140,6 +140,13 @@ def storm_figures(m: live.Measured) -> list[Figure]:
             if m.lapse_task_done
             else ""
         )
+        + (
+            f" {m.storm_task_timeouts:,} of their workflow tasks timed out in "
+            f"{m.storm_cases_timed_out:,} cases (the worker had taken more than it finished "
+            "within the task timeout; each was handed out again);"
+            if m.storm_task_timeouts
+            else " none of their workflow tasks timed out;"
+        )
         if m.timer_delays
         else ""
     )
@@ -161,6 +168,8 @@ def storm_figures(m: live.Measured) -> list[Figure]:
             "bare_storm_at": m.bare_storm_at,
             "cpu": m.cpu_during_storm,
             "worker_profile": m.worker_profile,
+            "task_timeouts": m.storm_task_timeouts,
+            "cases_with_task_timeouts": m.storm_cases_timed_out,
         },
     )
     emails = Figure(

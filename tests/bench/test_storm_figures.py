@@ -33,7 +33,21 @@ def test_the_lapse_is_judged_on_its_step_and_reports_its_task_done() -> None:
     assert "timers fired p50 0.02 s, p99 0.20 s" in lapse.detail
     assert "that workflow task completed" in lapse.detail
     assert "p50 1.30 s, p99 3.40 s" in lapse.detail
+    assert "none of their workflow tasks timed out" in lapse.detail
     assert (emails.measured, emails.baseline) == (3.0, 4.0)
+
+
+def test_workflow_tasks_the_server_timed_out_are_counted() -> None:
+    lapse, _ = storm_figures(
+        measured(
+            timer_delays=[0.01, 0.02, 0.03, 0.2],
+            storm_task_timeouts=1_292,
+            storm_cases_timed_out=823,
+        )
+    )
+
+    assert "1,292 of their workflow tasks timed out in 823 cases" in lapse.detail
+    assert lapse.extra["task_timeouts"] == 1_292
 
 
 def test_without_the_histories_nothing_is_said_of_them() -> None:
@@ -41,6 +55,7 @@ def test_without_the_histories_nothing_is_said_of_them() -> None:
 
     assert "timers fired" not in lapse.detail
     assert "workflow task completed" not in lapse.detail
+    assert "timed out" not in lapse.detail
 
 
 def test_memory_is_projected_until_the_cache_is_full_then_measured() -> None:
