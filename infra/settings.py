@@ -126,8 +126,10 @@ class Settings(BaseSettings):
         "e-mails and register write run inside it. Too few, and cases that wake at one instant "
         "(every deadline ends at the authority's midnight) wait for each other's e-mails (with "
         "the SDK's 100, half of a 200-case storm did); too many, and the worker takes more than "
-        "it can finish within the 10 s workflow task timeout (with 400, a 1,000-case storm at "
-        "10,000 open cases timed out 2,859 tasks). docs/performance.md has the runs",
+        "it can finish within the 10 s workflow task timeout (a 1,000-case storm at 10,000 open "
+        "cases, replayed from outside the cache, timed out 1,653 tasks with 400 and "
+        "1,100-1,560 with 200; with 400 reads of them also answered 503). docs/performance.md "
+        "has the runs",
     )
     worker_max_concurrent_activities: int = Field(
         default=100,
