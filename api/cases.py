@@ -324,9 +324,7 @@ async def list_publications(client: Client, case_id: str) -> list[PublicationVie
     """Where each BCH record of the case stands (one publication workflow per record)."""
     case = await get_case(client, case_id)
     return [
-        await client.get_workflow_handle_for(BchPublicationWorkflow.run, wid).query(
-            BchPublicationWorkflow.view
-        )
+        await client.get_workflow_handle(wid).query(BchPublicationWorkflow.view)
         for wid in case.bch_publications
     ]
 
@@ -342,7 +340,7 @@ async def resubmit_publication(
     case = await get_case(client, case_id)
     if publication_id not in case.bch_publications:
         raise CaseNotFound(f"case {case_id} has no BCH publication {publication_id}")
-    handle = client.get_workflow_handle_for(BchPublicationWorkflow.run, publication_id)
+    handle = client.get_workflow_handle(publication_id)
     update_id = f"resubmit:{idempotency_key}" if idempotency_key is not None else None
     try:
         return await handle.execute_update(
