@@ -25,15 +25,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.bch_client import BchClient
 from activities.bch_contacts import BchContacts, working_document_id
+from activities.bch_models import BchDecisionInput, BchLink, BchParty, BchPublication
 from activities.bch_record import (
     BCH_TERMS,
     CONTACT_SCHEMA,
     EXEMPT_FROM_AIA,
     SCHEMA,
-    BchDecisionInput,
-    BchLink,
-    BchParty,
-    BchPublication,
     additional_info,
     build_contact,
     build_decision_record,

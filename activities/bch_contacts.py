@@ -16,12 +16,8 @@ import asyncpg
 from temporalio.exceptions import ApplicationError
 
 from activities.bch_client import BchClient, unexpected
-from activities.bch_record import (
-    CONTACT_SCHEMA,
-    BchDecisionInput,
-    build_contact,
-    contact_key,
-)
+from activities.bch_models import BchDecisionInput
+from activities.bch_record import CONTACT_SCHEMA, build_contact, contact_key
 from workflows.errors import BCH_CONTACT_PENDING, BCH_VALIDATION_ERROR
 
 _INSERT = """

@@ -23,13 +23,12 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from activities.bch_client import BchClient
+from activities.bch_models import BchDecisionInput, BchParty
 from activities.bch_record import (
     BCH_TERMS,
     CONTACT_SCHEMA,
     INTENTIONAL_INTRODUCTION,
     SCHEMA,
-    BchDecisionInput,
-    BchParty,
     build_contact,
     build_decision_record,
 )

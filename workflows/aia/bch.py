@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Literal
 
 from activities.bch import BchDecisionInput, BchParty
-from activities.bch_record import BchLink
+from activities.bch_models import BchLink
 from workflows.aia.models import AiaState, AnnexIItem, Notification
 
 Result = Literal[

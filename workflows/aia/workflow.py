@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bch_record import BchLink
+    from activities.bch_models import BchLink
     from workflows import clock
     from workflows.aia import bch
     from workflows.aia.clocks import PUBLIC_CONSULTATION, AiaClocks

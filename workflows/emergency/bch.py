@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from activities.bch import BchDecisionInput
-from activities.bch_record import BchMovement, BchParty
+from activities.bch_models import BchMovement, BchParty
 from workflows.emergency.models import EmergencyStart
 
 
