@@ -7,7 +7,7 @@ consultations run. Comments are kept in PostgreSQL, not in the case's history: a
 one, and a case's history must stay bounded. A comment is accepted until the end of the
 consultation's last day in the authority's time zone; never after, never on a closed case.
 Nothing here reads an Annex I item: what the public sees of the case is the public register's
-entry (api/register.py), which never holds an item claimed confidential (Art 21).
+entry (api/public_register.py), which never holds an item claimed confidential (Art 21).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from api.errors import CaseNotFound, CommandRefused
-from api.register import (
+from api.public_register import (
     SELECT_PUBLIC,
     PublicConsultation,
     PublicDecision,

@@ -4,7 +4,7 @@ and the open public consultations (CP Art 23(2)) with a comment form, in English
 Server-rendered HTML (Jinja2 templates in api/templates/site/), no JavaScript: a form is a form,
 every field has its label, errors are listed at the top and beside their fields, and the pages
 work by keyboard and screen reader. What they show is exactly what the public API shows
-(api/register.py, api/consultations.py): never an item claimed confidential (Art 21), never a
+(api/public_register.py, api/consultations.py): never an item claimed confidential (Art 21), never a
 notifier's or commenter's e-mail address. The pages are for people, not programs, so they stay
 out of the OpenAPI document; the JSON under ``/v1/register`` and ``/v1/consultations`` is the
 contract for programs.
@@ -28,7 +28,7 @@ from api import consultations as consultation_service
 from api.case_reads import started_notification
 from api.deps import ClientDep, NowDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound, CommandRefused
-from api.register import (
+from api.public_register import (
     PublicCaseSummary,
     public_case,
     public_entries,

@@ -19,13 +19,7 @@ from api.errors import CaseNotFound
 from api.params import CaseId, Day, Limit, Offset
 from api.problem_docs import problem_responses
 from api.procedures import AnyCaseView, KnownProcedure, KnownStage
-from api.register import (
-    AuditRecord,
-    CaseSummary,
-    OutgoingMessage,
-    case_exists,
-    open_deadlines,
-)
+from api.register import AuditRecord, CaseSummary, OutgoingMessage, case_exists, open_deadlines
 from workflows import clock
 
 TAG = "Cases"

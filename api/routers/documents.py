@@ -16,7 +16,8 @@ from api.deps import ClientDep, PoolDep, SettingsDep
 from api.errors import CaseNotFound
 from api.params import CaseId
 from api.problem_docs import problem_responses
-from api.register import case_exists, public_entry
+from api.public_register import public_entry
+from api.register import case_exists
 from infra.documents import DocumentStore
 from workflows.aia.models import AnnexIItem
 

@@ -3,7 +3,7 @@
 Built from the case register (PostgreSQL), so it shows a case once the register has caught up
 with it (a moment after submission), and the notification's Annex I items from the case's
 workflow input; never an item claimed confidential, its justification, or the notifier's e-mail
-(CP Art 21; api/register.py)."""
+(CP Art 21; api/public_register.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from api.errors import CaseNotFound
 from api.params import CaseId, Limit, Offset
 from api.problem_docs import problem_responses
 from api.procedures import KnownStage
-from api.register import (
+from api.public_register import (
     PublicCase,
     PublicCaseSummary,
     public_case,
