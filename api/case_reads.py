@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
     GetWorkflowExecutionHistoryRequest,
 )
 from temporalio.client import Client
@@ -25,6 +26,24 @@ from api.procedures import ProcedureSpec
 from workflows.aia.models import AiaStart, Notification
 from workflows.kernel.deadlines import as_of
 from workflows.models import CaseView
+
+
+async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse | None:
+    """Temporal's description of a workflow, or None when there is no such workflow.
+
+    The service's own call, not WorkflowHandle.describe(): what is pending, or that the workflow
+    exists, is all its callers need, and the SDK would decode the search attributes and memo
+    besides (which can fail on the time-skipping test server: an unset Datetime attribute comes
+    back as null)."""
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+    )
+    try:
+        return await client.workflow_service.describe_workflow_execution(request)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 def spec_of(case_id: str) -> ProcedureSpec:
@@ -83,17 +102,9 @@ async def settled_case(client: Client, pool: asyncpg.Pool, case_id: str) -> Case
     spec = procedures.for_case(case_id)
     if spec is None:
         return None
-    # The service's own call, not WorkflowHandle.describe(): only what is pending is needed, not
-    # the search attributes and memo the SDK would decode besides.
-    request = DescribeWorkflowExecutionRequest(
-        namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)
-    )
-    try:
-        described = await client.workflow_service.describe_workflow_execution(request)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None  # get_case answers: archived in the register, or no such case
-        raise
+    described = await describe(client, case_id)
+    if described is None:
+        return None  # get_case answers: archived in the register, or no such case
     if described.pending_activities or described.HasField("pending_workflow_task"):
         return None
     try:

@@ -20,12 +20,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.case_reads import started_notification
+from api.case_reads import describe, started_notification
 from api.procedures.confidentiality import ID_PREFIX as CONFIDENTIALITY_PREFIX
 from workflows import models
 
@@ -138,18 +135,7 @@ async def case_exists(pool: asyncpg.Pool, client: Client, case_id: str) -> bool:
     """In the register, or (not yet projected there) as a workflow."""
     if await case_in_register(pool, case_id):
         return True
-    # The raw call: existence is all we need, and decoding the description's search attributes
-    # can fail on the time-skipping test server (an unset Datetime attribute comes back as null).
-    request = DescribeWorkflowExecutionRequest(
-        namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)
-    )
-    try:
-        await client.workflow_service.describe_workflow_execution(request)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
+    return await describe(client, case_id) is not None
 
 
 class OpenDeadline(BaseModel):
