@@ -108,7 +108,7 @@ def build_worker(
         workflow_task_poller_behavior=poller_behavior(settings),
         activity_task_poller_behavior=poller_behavior(settings),
         interceptors=[CaseLoggingInterceptor()],
-        workflow_runner=workflow_runner(settings.worker_sandbox),
+        workflow_runner=workflow_runner(settings.worker_sandbox, client.data_converter),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,

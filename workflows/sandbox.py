@@ -17,9 +17,23 @@ Two strengths (``BIOSAFETY_WORKER_SANDBOX``):
   (docs/performance.md, "Sizing the worker"). The modules hold no state of their own (a workflow's
   state lives on its instance), so sharing them changes nothing a case computes; what it gives
   up is the run-time refusal of a non-deterministic call, which CI's strict runs keep.
+
+Either way, when the data converter has no payload codec and no external storage (ours:
+``pydantic_data_converter``), the runner answers the SDK's per-payload question "which
+serialization context applies to this payload?" without entering the sandbox (``_ContextFree``
+below).
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import temporalio.converter
+from temporalio.converter._extstore import StorageDriverStoreContext
+from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
+from temporalio.worker._command_aware_visitor import CommandInfo
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox._runner import _Instance
 
 PASSTHROUGH_MODULES = (
     "workflows.clock",
@@ -67,10 +81,50 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH
 SHARED_RESTRICTIONS = RESTRICTIONS.with_passthrough_modules(*SHARED_MODULES)
 
 
-def workflow_runner(strength: str = "strict") -> SandboxedWorkflowRunner:
-    """The runner for a worker or a Replayer: ``strict`` or ``shared`` (see above)."""
+def workflow_runner(
+    strength: str = "strict", data_converter: temporalio.converter.DataConverter | None = None
+) -> SandboxedWorkflowRunner:
+    """The runner for a worker or a Replayer: ``strict`` or ``shared`` (see above), for a worker
+    whose client has ``data_converter`` (None: one with neither codec nor external storage)."""
     if strength not in ("strict", "shared"):
         raise ValueError(f"sandbox strength must be strict or shared, not {strength!r}")
-    return SandboxedWorkflowRunner(
-        restrictions=SHARED_RESTRICTIONS if strength == "shared" else RESTRICTIONS
-    )
+    restrictions = SHARED_RESTRICTIONS if strength == "shared" else RESTRICTIONS
+    if data_converter is not None and (
+        data_converter.payload_codec or data_converter.external_storage
+    ):
+        return SandboxedWorkflowRunner(restrictions=restrictions)
+    return ContextFreeSandboxedWorkflowRunner(restrictions=restrictions)
+
+
+@dataclass(frozen=True)
+class ContextFreeSandboxedWorkflowRunner(SandboxedWorkflowRunner):
+    """The SDK's sandboxed runner for a data converter without payload codec or external
+    storage.
+
+    Before a workflow activation is handed to the sandbox and after its completion comes back,
+    the SDK visits every payload in them several times (decode, external retrieval; encode,
+    external store, reference encode) and for each visit asks the workflow instance, inside the
+    sandbox, which serialization context applies. Each question compiles and runs a snippet
+    under the sandbox's import hooks, about 40 us; an acknowledgement, with its letter and
+    register write (their inputs, results and summaries), asks it about 50 times, 2 ms of the
+    worker's CPU, an eighth of its share of the command (docs/performance.md, "Commands").
+    The context only matters to a payload codec or external storage: without them every one of
+    those visits returns the payloads it was given whatever the context. So the answer here is
+    "none", as for a context-free converter, without entering the sandbox. The workflow's own
+    conversion of its arguments and results (inside the sandbox) is not touched.
+    """
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return _ContextFree(det, self.runner_class, self.restrictions)
+
+
+class _ContextFree(_Instance):
+    def get_serialization_context(
+        self, command_info: CommandInfo | None
+    ) -> temporalio.converter.SerializationContext | None:
+        return None
+
+    def get_external_store_context(
+        self, command_info: CommandInfo | None
+    ) -> StorageDriverStoreContext:
+        return StorageDriverStoreContext(target=None)

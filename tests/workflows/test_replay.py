@@ -40,7 +40,7 @@ async def test_history_replays_with_current_code(path: Path, strength: str) -> N
     replayer = Replayer(
         workflows=list(WORKFLOWS),
         data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(strength),
+        workflow_runner=workflow_runner(strength, pydantic_data_converter),
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
