@@ -1,5 +1,5 @@
 """E-mail to notifiers and officers: send a rendered letter (``activities/letters.py``) over
-SMTP and keep the evidence.
+SMTP (``activities/smtp.py``, on connections kept open between messages) and keep the evidence.
 
 Nothing is sent twice: the message's row in ``outgoing_messages`` (keyed by ``message_key``) is
 locked for the duration of the SMTP transaction, and once it says ``sent`` the recorded evidence
@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ssl
 from datetime import UTC, datetime
-from email import policy
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
-from email.policy import Compat32
 from email.utils import format_datetime, formataddr
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import aiosmtplib
 import asyncpg
 import jinja2
 import structlog
@@ -37,6 +33,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.letters import RenderedEmail, render_email
+from activities.smtp import DeliveryFailure, SmtpConnections
 from infra.settings import Settings
 from workflows.errors import (
     PERMANENT_DELIVERY_FAILURE,
@@ -101,7 +98,8 @@ def _from_header(name: str, address: str) -> str:
     if address.isascii():
         return formataddr((name, address), charset="utf-8")
     # formataddr refuses an address that is not ASCII. Such a sender goes out only with SMTPUTF8
-    # (``_deliver`` insists on it), where the address is raw UTF-8; the name is encoded as usual.
+    # (``activities/smtp.py`` insists on it), where the address is raw UTF-8; the name is
+    # encoded as usual.
     if not name:
         return address
     return formataddr((name, "@"), charset="utf-8").removesuffix("<@>") + f"<{address}>"
@@ -117,46 +115,8 @@ def _ascii_domain(domain: str) -> str:
         return ""
 
 
-_WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
-
-
-class _Utf8WirePolicy(Compat32):
-    """``_WIRE_POLICY`` for an SMTPUTF8 transaction: a header whose text is not ASCII (an
-    address) is written as raw UTF-8 (RFC 6532), where compat32 would wrap the whole of it in one
-    RFC 2047 encoded word, which an address may not be. ``Header`` objects (the Subject) and the
-    From's encoded display name stay encoded words, which RFC 6532 still allows."""
-
-    def fold_binary(self, name: str, value: Any) -> bytes:
-        if isinstance(value, str) and not value.isascii() and not any(c in value for c in "\r\n"):
-            return f"{name}: {value}{self.linesep}".encode()
-        return super().fold_binary(name, value)
-
-
-_UTF8_WIRE_POLICY = _Utf8WirePolicy(linesep="\r\n")
-
-
 # ---------------------------------------------------------------------------------------------
 # Delivery
-
-
-class _DeliveryFailure(Exception):
-    def __init__(
-        self, message: str, response: str | None, permanent: bool, configuration: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.response = response
-        self.permanent = permanent
-        # A configuration failure (wrong password: 535; untrusted certificate; the server wants
-        # STARTTLS and we are set to "none"; ...) says nothing about this message or its
-        # recipient, and no attempt can succeed until an operator fixes the settings. It is still
-        # retryable, not permanent: a permanent failure ends the activity and the workflow records
-        # the statutory notice as undeliverable, whereas every message of every case hits the
-        # same misconfiguration. Retrying keeps each message pending with its last_error and the
-        # same key and Message-ID, so once the password or CA file is fixed (and the worker
-        # restarted) the next retry delivers it, once. It is a type of its own so that the Web
-        # UI's pending-activity failure and the error log say "fix the configuration", not
-        # "the mail server is busy".
-        self.configuration = configuration
 
 
 # One statement claims the message for this attempt: its row is made if it is new, locked (an
@@ -211,7 +171,11 @@ class EmailActivities:
         self._settings = settings
         self._pool = pool
         self._domain = _ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
-        self._client_tls: ssl.SSLContext | None = None
+        self._smtp = SmtpConnections(settings, self._domain)
+
+    async def aclose(self) -> None:
+        """Close the SMTP connections kept open between messages (the worker is stopping)."""
+        await self._smtp.aclose()
 
     @activity.defn(name="send_email")
     async def send_email(self, req: EmailRequest) -> EmailDelivery:
@@ -285,8 +249,8 @@ class EmailActivities:
                 )
             message = build_message(req, rendered, self._settings, message_id)
             try:
-                response = await self._deliver(message, req.to)
-            except _DeliveryFailure as err:
+                response = await self._smtp.deliver(message, req.to)
+            except DeliveryFailure as err:
                 if err.configuration:
                     await conn.execute(_TEMPORARY, req.message_key, str(err))
                     log.error("email.configuration_error", error=str(err))
@@ -324,184 +288,6 @@ class EmailActivities:
         # Raised outside the transaction so that the failure evidence above is committed.
         assert failure is not None
         raise failure
-
-    async def _tls_context(self) -> ssl.SSLContext:
-        """The client's TLS context: verifies the server against ``smtp_ca_file`` if set (that
-        file only, like ``curl --cacert``), otherwise against the system trust store."""
-        if self._client_tls is None:
-            cafile = self._settings.smtp_ca_file
-            try:
-                # Reading a trust store is file I/O; keep it off the event loop.
-                self._client_tls = await asyncio.to_thread(
-                    ssl.create_default_context, cafile=cafile
-                )
-            except (OSError, ssl.SSLError) as err:
-                raise _DeliveryFailure(
-                    f"cannot load the CA file BIOSAFETY_SMTP_CA_FILE={cafile!r}: {err}",
-                    None,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-        return self._client_tls
-
-    async def _deliver(self, message: Message, to: str) -> str:
-        """One SMTP transaction; returns the server's reply to DATA as "code text"."""
-        s = self._settings
-        server = f"{s.smtp_host}:{s.smtp_port}"
-        security = s.smtp_security
-        tls_context = await self._tls_context() if security != "none" else None
-        client = aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            use_tls=security == "tls",
-            start_tls=False,  # STARTTLS below, explicitly: never a silent plain-text fallback
-            tls_context=tls_context,
-            timeout=s.smtp_timeout_seconds,
-            local_hostname=self._domain,
-        )
-        utf8 = not (s.mail_from.isascii() and to.isascii())
-        stage = "connect"
-        try:
-            async with client:
-                if security == "starttls":
-                    stage = "STARTTLS"
-                    await client.starttls()
-                if s.smtp_username:
-                    stage = "AUTH"
-                    await client.login(s.smtp_username, s.smtp_password or "")
-                if utf8:
-                    stage = "EHLO"
-                    if client.is_ehlo_or_helo_needed:
-                        await client.ehlo()
-                    if not client.supports_extension("smtputf8"):
-                        raise _without_smtputf8(s.mail_from, to, server)
-                options, encoding = (["SMTPUTF8"], "utf-8") if utf8 else ([], "ascii")
-                stage = "MAIL"
-                await client.mail(s.mail_from, options=options, encoding=encoding)
-                stage = "RCPT"
-                await client.rcpt(to, encoding=encoding)
-                stage = "DATA"
-                wire = _UTF8_WIRE_POLICY if utf8 else _WIRE_POLICY
-                reply = await client.data(message.as_bytes(policy=wire))
-        except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as err:
-            response = f"{err.code} {err.message}"
-            permanent = 500 <= err.code < 600
-            kind = "refused" if permanent else "temporarily refused"
-            raise _DeliveryFailure(
-                f"SMTP server {kind} the message at {stage}: {response}", response, permanent
-            ) from err
-        except aiosmtplib.SMTPAuthenticationError as err:
-            response = f"{err.code} {err.message}"
-            raise _DeliveryFailure(
-                f"SMTP server {server} refused the login of {s.smtp_username!r} ({response}): "
-                "check BIOSAFETY_SMTP_USERNAME and BIOSAFETY_SMTP_PASSWORD",
-                response,
-                permanent=False,
-                configuration=True,
-            ) from err
-        except aiosmtplib.SMTPResponseException as err:
-            response = f"{err.code} {err.message}"
-            if err.code == 530 and "STARTTLS" in err.message.upper():
-                raise _DeliveryFailure(
-                    f"SMTP server {server} requires STARTTLS ({response} at {stage}) but "
-                    f"BIOSAFETY_SMTP_SECURITY is {security!r}: set it to 'starttls'",
-                    response,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-            if err.code in (530, 538) and stage in ("AUTH", "MAIL"):
-                raise _DeliveryFailure(
-                    f"SMTP server {server} requires authentication or encryption "
-                    f"({response} at {stage}): check BIOSAFETY_SMTP_SECURITY (now {security!r}) "
-                    "and BIOSAFETY_SMTP_USERNAME/PASSWORD",
-                    response,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-            # Other 4xx/5xx at connect, EHLO or MAIL: the server or our configuration, not the
-            # recipient; retried until someone fixes it (Temporal keeps trying).
-            raise _DeliveryFailure(
-                f"SMTP server answered {response} at {stage}", response, permanent=False
-            ) from err
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
-            if (cert_error := _cause(err, ssl.SSLCertVerificationError)) is not None:
-                raise _DeliveryFailure(
-                    f"TLS certificate of SMTP server {server} is not trusted at {stage} "
-                    f"({cert_error.verify_message}): set BIOSAFETY_SMTP_CA_FILE to the CA "
-                    "certificate that issued it (default: the system trust store), and make sure "
-                    "BIOSAFETY_SMTP_HOST is a name the certificate is issued for",
-                    None,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-            if (tls_error := _cause(err, ssl.SSLError)) is not None:
-                raise _DeliveryFailure(
-                    f"TLS with SMTP server {server} failed at {stage} ({tls_error}): check that "
-                    f"BIOSAFETY_SMTP_SECURITY={security!r} is what the server speaks on this port",
-                    None,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-            if type(err) is aiosmtplib.SMTPException and stage in ("STARTTLS", "AUTH"):
-                # aiosmtplib's own refusals: the server does not offer STARTTLS or AUTH here.
-                raise _DeliveryFailure(
-                    f"SMTP server {server} cannot do what BIOSAFETY_SMTP_SECURITY={security!r} "
-                    f"and the credentials ask for, at {stage}: {err}",
-                    None,
-                    permanent=False,
-                    configuration=True,
-                ) from err
-            raise _DeliveryFailure(
-                f"SMTP server {server} unavailable at {stage}: {type(err).__name__}: {err}",
-                None,
-                permanent=False,
-            ) from err
-        except UnicodeEncodeError as err:
-            # Text that is not ASCII where the SMTP transaction has no way to carry it: the same
-            # message fails the same way on every attempt.
-            raise _DeliveryFailure(
-                f"cannot send the message to {to!r} through SMTP server {server}: text that is not "
-                f"ASCII at {stage} ({err})",
-                None,
-                permanent=True,
-            ) from err
-        return f"{reply.code} {reply.message}"
-
-
-def _without_smtputf8(mail_from: str, to: str, server: str) -> _DeliveryFailure:
-    """The failure when an address is not ASCII and the server does not offer SMTPUTF8."""
-    if not mail_from.isascii():
-        # Our own sender address: no message can go out until an operator changes it or the
-        # server, so it is a configuration error (retried), not this message's fault.
-        return _DeliveryFailure(
-            f"the sender address BIOSAFETY_MAIL_FROM={mail_from!r} is not ASCII and SMTP server "
-            f"{server} does not offer SMTPUTF8 (RFC 6531), which sending from it needs: use an "
-            "ASCII sender address or a server that offers SMTPUTF8",
-            None,
-            permanent=False,
-            configuration=True,
-        )
-    return _DeliveryFailure(
-        f"the address {to!r} is not ASCII and SMTP server {server} does not offer SMTPUTF8 "
-        "(RFC 6531), which delivering to it needs",
-        None,
-        permanent=True,
-    )
-
-
-_E = TypeVar("_E", bound=BaseException)
-
-
-def _cause(err: BaseException, kind: type[_E]) -> _E | None:
-    """The first exception of ``kind`` in ``err``'s chain of causes, if any."""
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def _logger(req: EmailRequest) -> Any:

@@ -340,6 +340,15 @@ class Settings(BaseSettings):
         description="PEM file of the CA(s) to trust for SMTP TLS; default: the system trust store",
     )
     smtp_timeout_seconds: float = Field(default=30.0, description="per SMTP session")
+    smtp_idle_connections: int = Field(
+        default=20,
+        ge=0,
+        description="SMTP connections kept open between messages, each per worker process "
+        "(0: a connection per message)",
+    )
+    smtp_idle_seconds: float = Field(
+        default=30.0, gt=0, description="how long a connection kept open may stay idle"
+    )
     mail_from: str = Field(
         default="biosafety-authority@example.org", description="the From address of our mail"
     )

@@ -30,6 +30,7 @@ import re
 import signal
 import ssl
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ class ReceivedMessage(EmailMessage):
     eml_path: Path | None
     tls_version: str | None  # e.g. "TLSv1.3" when the session was encrypted, else None
     authenticated_as: str | None  # the AUTH login of the session, if it authenticated
+    connection: str  # the client's end of the connection it came on ("host:port")
 
 
 @dataclass
@@ -103,12 +105,14 @@ class _SinkHandler:
         authenticated_as = (
             auth.login.decode("utf-8", "replace") if isinstance(auth, LoginPassword) else None
         )
+        peer = session.peer
         queue_id = self._sink._store(
             str(envelope.mail_from or ""),
             list(envelope.rcpt_tos),
             raw,
             tls_version=tls_version,
             authenticated_as=authenticated_as,
+            connection=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
         )
         if (slow := self._sink.slowness) > 0:
             await asyncio.sleep(slow)
@@ -141,6 +145,7 @@ class _Controller(Controller):
 
     def factory(self) -> SMTP:
         server = super().factory()
+        self.handler._sink._servers.add(server)  # one per connection
         if self.ssl_context is not None:
             # aiosmtpd counts only STARTTLS as encryption (``SMTP._tls_protocol``), so with
             # implicit TLS it would refuse AUTH (538) on a connection that is TLS from the first
@@ -206,6 +211,7 @@ class SmtpSink:
         self._counter = 0
         self._auth_failures = 0
         self._controller: _Controller | None = None
+        self._servers: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
     # lifecycle
     def start(self) -> None:
@@ -271,11 +277,13 @@ class SmtpSink:
             self._messages.clear()
 
     def reset(self) -> None:
-        """Per-test isolation: forget messages and switch every fault off."""
+        """Per-test isolation: forget messages, switch every fault off and close the
+        connections clients left open."""
         with self._lock:
             self._messages.clear()
             self._faults = _Faults()
             self._auth_failures = 0
+        self.drop_connections()
 
     @property
     def auth_failures(self) -> int:
@@ -286,6 +294,24 @@ class SmtpSink:
     def _count_auth_failure(self) -> None:
         with self._lock:
             self._auth_failures += 1
+
+    def drop_connections(self) -> int:
+        """Close every open connection from the server's side, as a server's idle timeout
+        does; returns how many were open."""
+        controller = self._controller
+        if controller is None:
+            return 0
+
+        async def close_all() -> int:
+            open_ = [
+                t for server in list(self._servers)
+                if (t := server.transport) is not None and not t.is_closing()
+            ]  # fmt: skip
+            for transport in open_:
+                transport.close()
+            return len(open_)
+
+        return asyncio.run_coroutine_threadsafe(close_all(), controller.loop).result(timeout=5)
 
     # fault switches
     def refuse(self, recipient: str) -> None:
@@ -327,6 +353,7 @@ class SmtpSink:
         *,
         tls_version: str | None = None,
         authenticated_as: str | None = None,
+        connection: str = "",
     ) -> str:
         message = BytesParser(_class=ReceivedMessage, policy=policy.default).parsebytes(raw)
         assert isinstance(message, ReceivedMessage)
@@ -336,6 +363,7 @@ class SmtpSink:
         message.eml_path = None
         message.tls_version = tls_version
         message.authenticated_as = authenticated_as
+        message.connection = connection
         with self._lock:
             self._counter += 1
             number = self._counter
@@ -357,6 +385,7 @@ class SmtpSink:
                     "to": str(message.get("To", "")),
                     "tls": tls_version,
                     "authenticated_as": authenticated_as,
+                    "connection": connection,
                     "file": path.name,
                 }
                 with (self.directory / "index.jsonl").open("a", encoding="utf-8") as index:
