@@ -110,6 +110,9 @@ def build_worker(
         interceptors=[CaseLoggingInterceptor()],
         workflow_runner=workflow_runner(settings.worker_sandbox, client.data_converter),
         max_cached_workflows=settings.worker_max_cached_workflows,
+        sticky_queue_schedule_to_start_timeout=timedelta(
+            seconds=settings.worker_sticky_queue_timeout_seconds
+        ),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),

@@ -125,11 +125,17 @@ class Settings(BaseSettings):
         description="workflow tasks the worker holds at once; a task holds its slot while its "
         "e-mails and register write run inside it. Too few, and cases that wake at one instant "
         "(every deadline ends at the authority's midnight) wait for each other's e-mails (with "
-        "the SDK's 100, half of a 200-case storm did); too many, and the worker takes more than "
-        "it can finish within the 10 s workflow task timeout (a 1,000-case storm at 10,000 open "
-        "cases, replayed from outside the cache, timed out 1,653 tasks with 400 and "
-        "1,100-1,560 with 200; with 400 reads of them also answered 503). docs/performance.md "
-        "has the runs",
+        "the SDK's 100, half of a 200-case storm did); too many, and the worker takes more of "
+        "a storm than it can finish at once (with 400, at 10,000 open cases, reads of the "
+        "storm's cases answered 503). docs/performance.md has the runs",
+    )
+    worker_sticky_queue_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how long a cached case's workflow task waits for this worker (its sticky "
+        "queue) before the server puts it on the task queue for any worker, with the case's "
+        "whole history (the SDK's 5 s: in a 1,000-case storm at 10,000 open cases 646 tasks "
+        "waited that long and went that way)",
     )
     worker_max_concurrent_activities: int = Field(
         default=100,

@@ -5,6 +5,7 @@ size that cannot work is refused when the settings are read."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -24,6 +25,7 @@ async def test_the_worker_is_sized_by_the_settings(
         worker_max_cached_workflows=2500,
         worker_max_concurrent_workflow_tasks=20,
         worker_max_concurrent_activities=30,
+        worker_sticky_queue_timeout_seconds=90,
     )
     worker = build_worker(time_env.client, settings, db_pool)
     try:
@@ -31,6 +33,7 @@ async def test_the_worker_is_sized_by_the_settings(
         assert config["max_cached_workflows"] == 2500
         assert config["max_concurrent_workflow_tasks"] == 20
         assert config["max_concurrent_activities"] == 30
+        assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=90)
     finally:
         await close_activities(worker)
 
@@ -44,6 +47,9 @@ def test_the_defaults_are_the_sdks_but_the_workflow_task_slots() -> None:
     # 400 let the worker take more of a 1,000-case storm than it finished in time.
     assert settings.worker_max_concurrent_workflow_tasks == 200
     assert settings.worker_database_connections == 10
+    # A storm's cases wait for the worker that has them cached, not 5 s (the SDK's): after
+    # that the server hands the task to the task queue, and it is replayed before it runs.
+    assert settings.worker_sticky_queue_timeout_seconds == 60
 
 
 async def test_the_workers_database_pool_is_sized_by_the_settings(pg_url: str) -> None:
