@@ -36,6 +36,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -129,6 +130,9 @@ class Measured:
     # cases: a worker that took more than it could finish within the 10 s task timeout
     storm_task_timeouts: int = 0
     storm_cases_timed_out: int = 0
+    # the same by the kind of timeout: SCHEDULE_TO_START (waited on the queue, e.g. a worker's
+    # sticky queue, longer than allowed) or START_TO_CLOSE (taken, not finished in time)
+    storm_timeouts_by_type: dict[str, int] = field(default_factory=dict)
     email_delays: list[float] = field(default_factory=list)
     lapses_expected: int = 0
     emails_expected: int = 0
@@ -651,6 +655,7 @@ class LiveRun:
         fired = await _timers_fired(self.client, self.storm_ids, at)
         self.m.timer_delays, self.m.lapse_task_done = fired.delays, fired.done
         self.m.storm_task_timeouts, self.m.storm_cases_timed_out = fired.timeouts, fired.cases
+        self.m.storm_timeouts_by_type = dict(fired.by_type)
         delivered = _sink_times(self.stack.state / "mail" / "index.jsonl")
         messages = await self.pool.fetch(
             "SELECT case_id, message_id FROM outgoing_messages WHERE template = 'deadline_missed' "
@@ -721,6 +726,7 @@ class StormHistories:
     done: list[float] = field(default_factory=list)  # the instant → the next task completed
     timeouts: int = 0  # workflow tasks timed out, in every storm case's whole history
     cases: int = 0  # storm cases with at least one
+    by_type: Counter[str] = field(default_factory=Counter)  # "SCHEDULE_TO_START", ...
 
 
 async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> StormHistories:
@@ -738,6 +744,8 @@ async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> S
         for e in history.events:
             if e.HasField("workflow_task_timed_out_event_attributes"):
                 timeouts += 1
+                kind = e.workflow_task_timed_out_event_attributes.timeout_type
+                out.by_type[TimeoutType.Name(kind).removeprefix("TIMEOUT_TYPE_")] += 1
             if done:
                 continue
             when = e.event_time.ToDatetime(tzinfo=UTC).timestamp()

@@ -126,6 +126,24 @@ def memory_figure(m: live.Measured) -> Figure:
     )
 
 
+_TIMEOUT_KINDS = {
+    "SCHEDULE_TO_START": "waited on a queue longer than allowed (a worker's sticky queue: 5 s by "
+    "default), then handed to the task queue",
+    "START_TO_CLOSE": "taken by the worker and not finished within the task timeout, then "
+    "handed out again",
+}
+
+
+def _timeout_kinds(by_type: dict[str, int]) -> str:
+    """What the storm's task timeouts were, by kind."""
+    if not by_type:
+        return "of a kind not read"
+    return "; ".join(
+        f"{n:,} {kind}: {_TIMEOUT_KINDS.get(kind, 'as the server says')}"
+        for kind, n in sorted(by_type.items(), key=lambda item: -item[1])
+    )
+
+
 def storm_figures(m: live.Measured) -> list[Figure]:
     n = m.lapses_expected
     cpu = ", ".join(f"{k} {v} cores" for k, v in m.cpu_during_storm.items())
@@ -142,8 +160,7 @@ def storm_figures(m: live.Measured) -> list[Figure]:
         )
         + (
             f" {m.storm_task_timeouts:,} of their workflow tasks timed out in "
-            f"{m.storm_cases_timed_out:,} cases (the worker had taken more than it finished "
-            "within the task timeout; each was handed out again);"
+            f"{m.storm_cases_timed_out:,} cases ({_timeout_kinds(m.storm_timeouts_by_type)});"
             if m.storm_task_timeouts
             else " none of their workflow tasks timed out;"
         )
@@ -170,6 +187,7 @@ def storm_figures(m: live.Measured) -> list[Figure]:
             "worker_profile": m.worker_profile,
             "task_timeouts": m.storm_task_timeouts,
             "cases_with_task_timeouts": m.storm_cases_timed_out,
+            "task_timeouts_by_type": m.storm_timeouts_by_type,
         },
     )
     emails = Figure(

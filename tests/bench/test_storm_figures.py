@@ -41,13 +41,25 @@ def test_workflow_tasks_the_server_timed_out_are_counted() -> None:
     lapse, _ = storm_figures(
         measured(
             timer_delays=[0.01, 0.02, 0.03, 0.2],
-            storm_task_timeouts=1_292,
-            storm_cases_timed_out=823,
+            storm_task_timeouts=646,
+            storm_cases_timed_out=645,
+            storm_timeouts_by_type={"SCHEDULE_TO_START": 640, "START_TO_CLOSE": 6},
         )
     )
 
-    assert "1,292 of their workflow tasks timed out in 823 cases" in lapse.detail
-    assert lapse.extra["task_timeouts"] == 1_292
+    assert "646 of their workflow tasks timed out in 645 cases" in lapse.detail
+    assert "640 SCHEDULE_TO_START: waited on a queue" in lapse.detail
+    assert "; 6 START_TO_CLOSE: taken by the worker" in lapse.detail
+    assert lapse.extra["task_timeouts"] == 646
+    assert lapse.extra["task_timeouts_by_type"] == {"SCHEDULE_TO_START": 640, "START_TO_CLOSE": 6}
+
+
+def test_timeouts_of_a_run_that_did_not_read_their_kind_say_so() -> None:
+    lapse, _ = storm_figures(
+        measured(timer_delays=[0.01], storm_task_timeouts=3, storm_cases_timed_out=2)
+    )
+
+    assert "3 of their workflow tasks timed out in 2 cases (of a kind not read)" in lapse.detail
 
 
 def test_without_the_histories_nothing_is_said_of_them() -> None:
