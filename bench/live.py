@@ -126,8 +126,7 @@ class Measured:
     timer_delays: list[float] = field(default_factory=list)  # each storm case's timer fired
     # each storm case's workflow task after its timer completed: the lapse in the history
     lapse_task_done: list[float] = field(default_factory=list)
-    # workflow tasks of the storm cases the server timed out (handed out again), and in how many
-    # cases: a worker that took more than it could finish within the 10 s task timeout
+    # workflow tasks of the storm cases the server timed out, and in how many cases
     storm_task_timeouts: int = 0
     storm_cases_timed_out: int = 0
     # the same by the kind of timeout: SCHEDULE_TO_START (waited on the queue, e.g. a worker's
@@ -724,9 +723,13 @@ def _cpu_per(pids: dict[str, int], before: dict[str, float], count: int) -> dict
 class StormHistories:
     delays: list[float] = field(default_factory=list)  # the instant → the timer fired
     done: list[float] = field(default_factory=list)  # the instant → the next task completed
-    timeouts: int = 0  # workflow tasks timed out, in every storm case's whole history
-    cases: int = 0  # storm cases with at least one
+    cases: int = 0  # storm cases with a workflow task timed out
+    # workflow tasks timed out, in every storm case's whole history, by the kind of timeout
     by_type: Counter[str] = field(default_factory=Counter)  # "SCHEDULE_TO_START", ...
+
+    @property
+    def timeouts(self) -> int:
+        return sum(self.by_type.values())
 
 
 async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> StormHistories:
@@ -740,10 +743,10 @@ async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> S
         history = await client.get_workflow_handle(case_id).fetch_history()
         fired: float | None = None
         done = False
-        timeouts = 0
+        timed_out = False
         for e in history.events:
             if e.HasField("workflow_task_timed_out_event_attributes"):
-                timeouts += 1
+                timed_out = True
                 kind = e.workflow_task_timed_out_event_attributes.timeout_type
                 out.by_type[TimeoutType.Name(kind).removeprefix("TIMEOUT_TYPE_")] += 1
             if done:
@@ -755,8 +758,7 @@ async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> S
             elif fired is not None and e.HasField("workflow_task_completed_event_attributes"):
                 out.done.append(when - at)
                 done = True
-        out.timeouts += timeouts
-        out.cases += timeouts > 0
+        out.cases += timed_out
     return out
 
 

@@ -106,8 +106,9 @@ class ContextFreeSandboxedWorkflowRunner(SandboxedWorkflowRunner):
     external store, reference encode) and for each visit asks the workflow instance, inside the
     sandbox, which serialization context applies. Each question compiles and runs a snippet
     under the sandbox's import hooks, about 40 us; an acknowledgement, with its letter and
-    register write (their inputs, results and summaries), asks it about 50 times, 2 ms of the
-    worker's CPU, an eighth of its share of the command (docs/performance.md, "Commands").
+    register write (their inputs, results and summaries), asks it about 50 times: answering
+    here took the worker's CPU per acknowledgement from 13.6 to 10.9 ms (docs/performance.md,
+    "The sandbox").
     The context only matters to a payload codec or external storage: without them every one of
     those visits returns the payloads it was given whatever the context. So the answer here is
     "none", as for a context-free converter, without entering the sandbox. The workflow's own
