@@ -34,7 +34,7 @@ from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
 from infra.memory import release_periodically
 from infra.settings import Settings, get_settings
-from infra.temporal import connect, metrics_runtime
+from infra.temporal import connect, worker_runtime
 from workflows.aia import AdvanceInformedAgreement
 from workflows.bch_publication import BchPublicationWorkflow
 from workflows.confidentiality import ConfidentialInformation
@@ -141,7 +141,7 @@ async def main(runs: str | None = None) -> None:
     configure_logging(settings)
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for the dev stack)")
-    client = await connect(settings, runtime=metrics_runtime(settings))
+    client = await connect(settings, runtime=worker_runtime(settings))
     pool = await open_pool(settings, settings.database_url)
     worker = build_worker(client, settings, pool)
     stop = asyncio.Event()

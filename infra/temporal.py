@@ -6,11 +6,18 @@ metrics."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 from temporalio.service import TLSConfig
 
 from infra.settings import Settings
@@ -39,18 +46,31 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-def metrics_runtime(settings: Settings) -> Runtime | None:
-    """A Temporal runtime whose Prometheus endpoint (``/metrics`` on
-    ``worker_metrics_bind_address``) exports the SDK's worker and client metrics: task slots,
-    poll and schedule-to-start latencies, activity and workflow task failures, ..."""
-    if not settings.worker_metrics_bind_address:
-        return None
-    prometheus = PrometheusConfig(
-        bind_address=settings.worker_metrics_bind_address,
-        counters_total_suffix=True,
-        durations_as_seconds=True,
+def telemetry(settings: Settings) -> TelemetryConfig:
+    """The SDK core's telemetry for the worker: its log lines (warnings and errors, e.g. a local
+    activity completed after its task was given up) go through Python's logging, so they are
+    structured like every other line (``temporalio.core``), not plain text on stderr; and a
+    Prometheus endpoint (``/metrics`` on ``worker_metrics_bind_address``, when set) exports the
+    SDK's worker and client metrics: task slots, poll and schedule-to-start latencies,
+    activity and workflow task failures, ..."""
+    prometheus = (
+        PrometheusConfig(
+            bind_address=settings.worker_metrics_bind_address,
+            counters_total_suffix=True,
+            durations_as_seconds=True,
+        )
+        if settings.worker_metrics_bind_address
+        else None
     )
-    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    forwarded = LoggingConfig(
+        filter=LoggingConfig.default.filter,
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    return TelemetryConfig(logging=forwarded, metrics=prometheus)
+
+
+def worker_runtime(settings: Settings) -> Runtime:
+    return Runtime(telemetry=telemetry(settings))
 
 
 async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:

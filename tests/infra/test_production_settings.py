@@ -13,7 +13,7 @@ from temporalio.service import TLSConfig
 
 from api.app import create_app
 from infra.settings import Settings
-from infra.temporal import metrics_runtime, tls_config
+from infra.temporal import telemetry, tls_config
 
 
 def settings(**values: object) -> Settings:
@@ -62,7 +62,16 @@ def test_the_api_key_is_kept_secret() -> None:
 
 
 def test_worker_metrics_only_when_asked() -> None:
-    assert metrics_runtime(settings()) is None
+    assert telemetry(settings()).metrics is None
+    asked = telemetry(settings(worker_metrics_bind_address="127.0.0.1:9464"))
+    assert asked.metrics is not None
+
+
+def test_the_sdk_cores_log_lines_go_through_python_logging() -> None:
+    """Else they are plain text on stderr beside the worker's JSON lines."""
+    logging_config = telemetry(settings()).logging
+    assert logging_config is not None and logging_config.forwarding is not None
+    assert logging_config.forwarding.logger.name == "temporalio.core"
 
 
 async def test_api_metrics_count_requests_by_route_and_stay_out_of_openapi() -> None:
