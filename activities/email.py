@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 from datetime import UTC, datetime
 from email.charset import QP, Charset
-from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
@@ -33,6 +32,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.letters import RenderedEmail, render_email
+from activities.mail_header import encoded_header
 from activities.smtp import DeliveryFailure, SmtpConnections
 from infra.settings import Settings
 from workflows.errors import (
@@ -84,7 +84,7 @@ def build_message(
     msg["From"] = _from_header(settings.authority_name, settings.mail_from)
     msg["To"] = req.to
     msg["Reply-To"] = settings.authority_email
-    msg["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
+    msg["Subject"] = encoded_header(rendered.subject, "Subject")  # type: ignore[assignment]
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id
     msg["Content-Language"] = req.language

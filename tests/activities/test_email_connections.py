@@ -106,7 +106,11 @@ async def test_messages_at_once_each_take_a_connection_and_keep_them_for_the_nex
     first = [request("aia_acknowledgement") for _ in range(8)]
     second = [request("aia_decision") for _ in range(4)]
 
+    # The server takes its time over each of the first eight, so that they are all under way
+    # at once however busy the machine is.
+    smtp_sink.set_slow(0.5)
     await asyncio.gather(*(activities.send_email(r) for r in first))
+    smtp_sink.set_slow(0)
     opened = set(connections(smtp_sink))
     await asyncio.gather(*(activities.send_email(r) for r in second))
     await activities.aclose()
