@@ -102,6 +102,10 @@ async def test_full_procedure_with_stop_and_extension_to_conditional_approval(
     await advance(stack, 30)
     res = await run_command(stack.client, cid, "acknowledge", Acknowledge(), "ack-1")
     assert res.stage == Stage.ACKNOWLEDGED
+    # The answer says what the case's view says: the stage and the deadline that now comes next.
+    acknowledged = await read_case(stack, cid)
+    assert res.next_deadline == acknowledged.next_deadline
+    assert res.next_deadline is not None and res.next_deadline.key == "decision"
 
     await advance(stack, 20)
     await run_command(

@@ -698,7 +698,7 @@ class AdvanceInformedAgreement:
         self.case.bch(step, result, record)
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._st.stage.value, summary)
 
 
 def _day_after(deadline: clock.Deadline | None) -> date | None:

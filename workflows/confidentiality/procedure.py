@@ -157,4 +157,4 @@ class ClaimsProcedure:
         )
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._st.stage.value, summary)

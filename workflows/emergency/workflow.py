@@ -362,4 +362,4 @@ class Emergency:
             )
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._stage.value, summary)

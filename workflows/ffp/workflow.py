@@ -405,4 +405,4 @@ class FoodFeedProcessing:
         return self._start.authority.default_language
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._st.stage.value, summary)

@@ -323,7 +323,7 @@ class IllegalTransboundaryMovement:
         return self._m.lmo_name + (f" ({self._m.lmo_id})" if self._m.lmo_id else "")
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._st.stage.value, summary)
 
 
 __all__ = ["IllegalTransboundaryMovement", "Stage"]

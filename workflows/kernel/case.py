@@ -323,11 +323,13 @@ class Case:
             details=details,
         )
 
-    def result(self, view: CaseView[Any], summary: str) -> CommandResult:
+    def result(self, entries: Sequence[Entry], stage: str, summary: str) -> CommandResult:
+        """A command's answer: the stage it left the case in and the deadline that now comes
+        next, as the case's view gives them (the view itself is built once, by the run loop)."""
         self.touch()
         return CommandResult(
             case_id=self.case_id,
-            stage=view.stage,
+            stage=stage,
             summary=summary,
-            next_deadline=view.next_deadline,
+            next_deadline=deadlines.next_deadline(self.ledger.views(entries, workflow.now())),
         )

@@ -361,4 +361,4 @@ class ResponseProcedure:
         return self._start.authority.default_language
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._stage().value, summary)

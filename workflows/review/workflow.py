@@ -416,4 +416,4 @@ class ReviewOfDecision:
         return cmd.new_information or getattr(self._opening, "new_information", None)
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self.entries(), self._stage.value, summary)

@@ -303,4 +303,4 @@ class TreatyStatus:
         }[stage]
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.current_view(), summary)
+        return self.case.result(self._clocks.entries(), self._stage.value, summary)
