@@ -32,7 +32,7 @@ from activities.register import LmoActivities, RegisterActivities
 from activities.simplified import SimplifiedActivities
 from infra import db
 from infra.logging import CaseLoggingInterceptor, configure_logging
-from infra.memory import release_periodically
+from infra.memory import release_periodically, set_aside_what_lives_forever
 from infra.settings import Settings, get_settings
 from infra.temporal import connect, worker_runtime
 from workflows.aia import AdvanceInformedAgreement
@@ -144,6 +144,7 @@ async def main(runs: str | None = None) -> None:
     client = await connect(settings, runtime=worker_runtime(settings))
     pool = await open_pool(settings, settings.database_url)
     worker = build_worker(client, settings, pool)
+    frozen = set_aside_what_lives_forever()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -155,6 +156,7 @@ async def main(runs: str | None = None) -> None:
         temporal=settings.temporal_address,
         namespace=settings.temporal_namespace,
         metrics=settings.worker_metrics_bind_address,
+        objects_set_aside=frozen,
     )
     trim = (
         asyncio.create_task(release_periodically(settings.worker_memory_trim_seconds))
