@@ -27,6 +27,8 @@ below).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import CodeType
+from typing import Any
 
 import temporalio.converter
 from temporalio.converter._extstore import StorageDriverStoreContext
@@ -112,14 +114,26 @@ class ContextFreeSandboxedWorkflowRunner(SandboxedWorkflowRunner):
     The context only matters to a payload codec or external storage: without them every one of
     those visits returns the payloads it was given whatever the context. So the answer here is
     "none", as for a context-free converter, without entering the sandbox. The workflow's own
-    conversion of its arguments and results (inside the sandbox) is not touched.
+    conversion of its arguments and results (inside the sandbox) is not touched. The snippet
+    each activation runs in the sandbox is compiled once, not on every activation.
     """
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _ContextFree(det, self.runner_class, self.restrictions)
 
 
+# The few snippets the SDK runs inside the sandbox (create the instance, activate it), compiled
+# once each: the SDK hands ``exec`` their text, compiled again on every activation.
+_COMPILED: dict[str, CodeType] = {}
+
+
 class _ContextFree(_Instance):
+    def _run_code(self, code: str, **extra_globals: Any) -> None:
+        compiled = _COMPILED.get(code)
+        if compiled is None:
+            compiled = _COMPILED.setdefault(code, compile(code, "<string>", "exec"))
+        super()._run_code(compiled, **extra_globals)  # type: ignore[arg-type]  # exec takes both
+
     def get_serialization_context(
         self, command_info: CommandInfo | None
     ) -> temporalio.converter.SerializationContext | None:

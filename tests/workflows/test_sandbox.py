@@ -57,3 +57,28 @@ def test_the_sdk_still_asks_the_questions_the_runner_answers() -> None:
     worker paying the sandbox again): fail here instead."""
     for name in ("get_serialization_context", "get_external_store_context"):
         assert callable(getattr(_Instance, name, None)), name
+
+
+def test_a_snippet_run_in_the_sandbox_is_compiled_once() -> None:
+    """The SDK runs the same text in the sandbox on every activation; the runner compiles it
+    the first time and runs the compiled code after, with the same globals and result."""
+    from workflows import sandbox
+
+    instance = object.__new__(sandbox._ContextFree)  # only what _run_code uses
+    instance.globals_and_locals = {}
+    snippet = "__answer = __given + 1\n"
+    instance._run_code(snippet, __given=41)
+    compiled = sandbox._COMPILED[snippet]
+    assert instance.globals_and_locals["__answer"] == 42
+    assert "__given" not in instance.globals_and_locals  # the extra globals are taken away
+    instance._run_code(snippet, __given=1)
+    assert instance.globals_and_locals["__answer"] == 2
+    assert sandbox._COMPILED[snippet] is compiled
+
+
+def test_the_sdk_still_runs_its_snippets_through_run_code() -> None:
+    """Were the SDK to stop calling ``_run_code`` for an activation, nothing would be compiled
+    once any more: fail here instead."""
+    import inspect
+
+    assert "self._run_code(" in inspect.getsource(_Instance.activate)
