@@ -174,3 +174,27 @@ def test_reminders_fall_inside_the_period() -> None:
     assert why == "reminder: inform due 2027-02-09"
     assert wake == clock.start_of_day(date(2027, 1, 26), TZ)  # 14 days before
     assert timedelta(0) < wake - at(date(2027, 1, 10))
+
+
+def test_the_ledger_computes_what_the_clock_computes_and_keeps_it() -> None:
+    """Ledger.compute holds the clock's frozen deadlines for the next asking; a different stop
+    or extension is a different deadline (CP Art 10(3)(c)-(d))."""
+    from workflows.kernel.ledger import Ledger
+
+    ledger = Ledger(RULES, [])
+    decide = Period("decision", 270, "receipt", "kézhezvétel", "CP Art 10(3)", "Decide", "Dönt")
+    start = date(2027, 1, 10)
+    stop = clock.Stop(requested_on=date(2027, 2, 1), received_on=date(2027, 2, 11))
+    extension = clock.Extension(days=30, notified_on=date(2027, 3, 1), reasons="more data")
+
+    for stops, extensions in [((), ()), ([stop], ()), ([stop], [extension])]:
+        direct = clock.compute_deadline(
+            period_days=270, start=start, start_label="receipt", start_label_hu="kézhezvétel",
+            rules=RULES, stops=list(stops), extensions=list(extensions),
+        )  # fmt: skip
+        first = ledger.compute(decide, start, stops, extensions)
+        assert first == direct
+        assert ledger.compute(decide, start, list(stops), list(extensions)) is first
+    plain = ledger.compute(decide, start)
+    assert ledger.compute(decide, start, [stop]).due == plain.due + timedelta(days=10)
+    assert ledger.compute(decide, start, [stop], [extension]).due == plain.due + timedelta(days=40)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from workflows import clock
 from workflows.common import pure
@@ -53,6 +54,32 @@ class Arrival:
 Event = Reminder | Lapse | Arrival
 
 
+# The clock is pure and its deadlines frozen: a case asks for the same deadline several times
+# in one activation (its ledger is listed for the loop, the wake-up, the view and the register),
+# and cases received the same day under the same rules share them. A few hundred entries, a
+# few hundred KiB of the worker at most; what is not held is simply computed again.
+@lru_cache(maxsize=256)
+def _deadline(
+    period_days: int,
+    start: date,
+    start_label: str,
+    start_label_hu: str | None,
+    rules: ClockRules,
+    stops: tuple[clock.Stop, ...],
+    extensions: tuple[clock.Extension, ...],
+) -> clock.Deadline:
+    return pure(
+        clock.compute_deadline,
+        period_days=period_days,
+        start=start,
+        start_label=start_label,
+        start_label_hu=start_label_hu,
+        rules=rules,
+        stops=list(stops),
+        extensions=list(extensions),
+    )
+
+
 class Ledger:
     def __init__(self, rules: ClockRules, fired: list[str]) -> None:
         self.rules = rules
@@ -67,15 +94,14 @@ class Ledger:
     ) -> clock.Deadline:
         """The clock's deadline for ``period`` counted from ``start`` (Art 10(3)(c)-(d) stops
         and extensions only where the period allows them)."""
-        return pure(
-            clock.compute_deadline,
-            period_days=period.days,
-            start=start,
-            start_label=period.counted_from,
-            start_label_hu=period.counted_from_hu,
-            rules=self.rules,
-            stops=list(stops),
-            extensions=list(extensions),
+        return _deadline(
+            period.days,
+            start,
+            period.counted_from,
+            period.counted_from_hu,
+            self.rules,
+            tuple(stops),
+            tuple(extensions),
         )
 
     def views(self, entries: Sequence[Entry], now: datetime) -> list[DeadlineView]:
