@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import secrets
 import threading
 import time
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -48,12 +46,21 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from infra.bch_standin_records import (
+    ApiError,
+    draft_info,
+    index_doc,
+    publish,
+    published_info,
+    request_json,
+    schema_of,
+    search,
+)
 from infra.bch_standin_rules import CONTACT, DECISION, validate
 from infra.bch_standin_state import (
     STATE_FILE,
     Draft,
     PublicationRequest,
-    Published,
     StandinState,
     iso_z,
     load_state,
@@ -73,12 +80,6 @@ WORKFLOW_TYPES = {
 }
 ADDITIONAL_INFO_MAX = 1000
 RECORD_LOCKED = "The record is locked for workflow, cannot proceed."
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
 # --- request and response bodies -----------------------------------------------------------------
@@ -118,190 +119,6 @@ class StandinConfig(BaseModel):
     auto_approve: bool | None = None
     token_ttl_seconds: float | None = None
     publish_reference_records: bool | None = None
-
-
-# --- the rules the BCH applies (infra/bch_standin_rules.py) ------------------------------------
-
-
-def _schema_of(body: Mapping[str, Any]) -> str | None:
-    header = body.get("header")
-    schema = header.get("schema") if isinstance(header, dict) else None
-    return schema if isinstance(schema, str) else None
-
-
-def _title_text(body: dict[str, Any]) -> str:
-    title = body.get("title") or body.get("organization")  # a contact is titled by its name
-    if isinstance(title, dict):
-        return str(title.get("en") or next(iter(title.values()), ""))
-    return str(title or "")
-
-
-def _draft_info(state: StandinState, draft: Draft, *, with_body: bool) -> dict[str, Any]:
-    """A draft's info as the documentation shows the save answer: ``workingDocumentID`` (the
-    draft's number), ``workingDocument*`` and, while a publication request is pending, the lock
-    (``lockID`` ``workflow-<request id>``, as the BCH front end reads it). ``documentID`` only
-    once a version is published. ``with_body`` adds the document (stand-in state view only)."""
-    pending = state.pending_request(draft.uid)
-    published = state.published.get(draft.uid)
-    schema = _schema_of(draft.body)
-    government = draft.body.get("government")
-    info: dict[str, Any] = {
-        "identifier": draft.uid,
-        "type": schema,
-        "owner": "user:stand-in",
-        "revision": published.revision if published else 0,
-        "realm": draft.realm,
-        "mediaType": "application/json",
-        "charset": "utf-8",
-        "workingDocumentID": draft.document_id,
-        "workingDocumentCreatedOn": iso_z(draft.created_on),
-        "workingDocumentUpdatedOn": iso_z(draft.updated_on),
-        "workingDocumentOwner": "user:stand-in",
-        "workingDocumentTitle": draft.body.get("title") or draft.body.get("organization"),
-        "workingDocumentSummary": draft.body.get("summary"),
-        "workingDocumentMetadata": {
-            "schema": schema,
-            "government": government.get("identifier") if isinstance(government, dict) else None,
-            "realm": draft.realm,
-        },
-    }
-    if published is not None:
-        info["documentID"] = published.document_id
-    if pending is not None:
-        info["workingDocumentLock"] = {
-            "lockID": f"workflow-{pending.id}",
-            "lockedOn": iso_z(pending.created_on),
-            "lockedBy": {"firstName": "Publication", "lastName": "request"},
-        }
-    if with_body:
-        info["body"] = draft.body
-    return info
-
-
-def _request_json(req: PublicationRequest) -> dict[str, Any]:
-    national = req.type == "publishNationalRecord"
-    return {
-        "_id": req.id,
-        "type": {"name": req.type, "version": "0.4" if national else None},
-        "state": req.state,
-        "data": req.data,
-        "createdOn": iso_z(req.created_on),
-        "closedOn": iso_z(req.closed_on),
-        "activities": [
-            {
-                "name": "publishRecord",
-                "assignedTo": ["national focal point" if national else "BCH"],
-            }
-        ],
-        "result": req.result,
-    }
-
-
-def _published_info(pub: Published) -> dict[str, Any]:
-    return {
-        "identifier": pub.uid,
-        "documentID": pub.document_id,
-        "revision": pub.revision,
-        "realm": pub.realm,
-        "type": (pub.body.get("header") or {}).get("schema"),
-        "uniqueIdentifier": pub.public_id,
-        "publishedOn": iso_z(pub.published_on),
-        "body": pub.body,
-    }
-
-
-def _index_doc(pub: Published) -> dict[str, Any]:
-    header = pub.body.get("header") or {}
-    doc: dict[str, Any] = {
-        "identifier_s": pub.uid,
-        "uniqueIdentifier_s": pub.public_id,
-        "schema_s": header.get("schema"),
-        "government_s": pub.government,
-        "realm_ss": [pub.realm],
-        "title_t": _title_text(pub.body),
-        "decisionResult_s": (pub.body.get("decisionResult") or {}).get("identifier"),
-        "date_s": pub.body.get("date"),
-        "_revision_i": pub.revision,
-        "documentID_i": pub.document_id,
-        "url_ss": [f"/database/{pub.public_id.upper()}"],
-        "createdDate_dt": iso_z(pub.published_on),
-    }
-    if header.get("schema") == "modifiedOrganism":
-        doc["uniqueIdentification_s"] = pub.body.get("uniqueIdentification")
-        doc["transformationEvent_s"] = pub.body.get("transformationEvent")
-    if pub.body.get("modifiedOrganisms"):
-        doc["modifiedOrganisms_ss"] = [
-            str(ref.get("identifier", "")).partition("@")[0]
-            for ref in pub.body["modifiedOrganisms"]
-            if isinstance(ref, dict)
-        ]
-    return {name: value for name, value in doc.items() if value is not None}
-
-
-_TERM = re.compile(r"^\s*\(?\s*([A-Za-z_]+)\s*:\s*\(?\s*([^()\s]+)\s*\)?\s*\)?\s*$")
-_INDEX_FIELDS = {
-    "schema_s",
-    "government_s",
-    "identifier_s",
-    "uniqueIdentifier_s",
-    "realm_ss",
-    "uniqueIdentification_s",
-    "transformationEvent_s",
-    "modifiedOrganisms_ss",
-}
-
-
-def _search(state: StandinState, q: str) -> list[Published]:
-    """A minimal Solr: ``*:*`` or ``field:value`` terms joined by AND."""
-    terms: list[tuple[str, str]] = []
-    for part in re.split(r"\s+AND\s+", q.strip()):
-        if part.strip() in ("*:*", ""):
-            continue
-        match = _TERM.match(part)
-        if not match or match.group(1) not in _INDEX_FIELDS:
-            raise ApiError(400, "Error.UnsupportedQuery", f"unsupported query term {part!r}")
-        terms.append((match.group(1), _fold(match.group(2).strip('"'))))
-    results = []
-    for pub in [*state.published.values(), *state.registry.values()]:
-        doc = _index_doc(pub)
-        if all(_matches(doc.get(name), value) for name, value in terms):
-            results.append(pub)
-    return sorted(results, key=lambda p: p.published_on, reverse=True)
-
-
-def _fold(value: str) -> str:
-    """Case-insensitive, and a slashed zero (as in MON-ØØ81Ø-6) matches a plain zero."""
-    return value.lower().replace("ø", "0")
-
-
-def _matches(field_value: Any, wanted: str) -> bool:
-    values = field_value if isinstance(field_value, list) else [field_value]
-    return any(_fold(str(v)) == wanted for v in values if v is not None)
-
-
-def _publish(state: StandinState, req: PublicationRequest) -> None:
-    draft = state.drafts.pop(req.uid)
-    previous = state.published.get(req.uid)
-    revision = previous.revision + 1 if previous else 1
-    now = utc_now()
-    government: str | None = None
-    if _schema_of(draft.body) == CONTACT:
-        public_id = f"bch-contact-scbd-{draft.document_id}-{revision}"
-    else:
-        government = str((draft.body.get("government") or {}).get("identifier", "xx")).lower()
-        public_id = f"bch-dec-{government}-{draft.document_id}-{revision}"
-    state.published[req.uid] = Published(
-        uid=req.uid,
-        document_id=draft.document_id,
-        revision=revision,
-        realm=draft.realm,
-        government=government,
-        public_id=public_id,
-        body=draft.body,
-        published_on=now,
-    )
-    req.state, req.closed_on = "approved", now
-    req.result = {"action": "approve", "publicId": public_id, "revision": revision}
 
 
 # --- the app -------------------------------------------------------------------------------------
@@ -424,9 +241,9 @@ def create_app(
         if existing is None:
             draft = Draft(uid, state.document_id(uid), realm, body, now, now)
             state.drafts[uid] = draft
-            return JSONResponse(_draft_info(state, draft, with_body=False), status_code=201)
+            return JSONResponse(draft_info(state, draft, with_body=False), status_code=201)
         existing.body, existing.updated_on, existing.realm = body, now, realm
-        return JSONResponse(_draft_info(state, existing, with_body=False))
+        return JSONResponse(draft_info(state, existing, with_body=False))
 
     def draft_or_404(uid: str) -> Draft:
         draft = state.drafts.get(uid)
@@ -440,11 +257,11 @@ def create_app(
     ) -> dict[str, Any]:
         """The draft as stored; with ``?info``, its info (as the BCH front end reads it)."""
         draft = draft_or_404(uid)
-        return _draft_info(state, draft, with_body=False) if info is not None else draft.body
+        return draft_info(state, draft, with_body=False) if info is not None else draft.body
 
     @app.get(f"{API}/documents/{{uid}}/versions/draft/info")
     async def get_draft_info(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
-        return _draft_info(state, draft_or_404(uid), with_body=False)
+        return draft_info(state, draft_or_404(uid), with_body=False)
 
     @app.delete(f"{API}/documents/{{uid}}/versions/draft")
     async def delete_draft(uid: str, realm: str = Depends(session)) -> dict[str, Any]:
@@ -494,14 +311,14 @@ def create_app(
         draft = state.drafts.get(body.data.identifier)
         if draft is None or draft.document_id != body.data.documentID:
             raise ApiError(404, "notFound", "no draft with this identifier and documentID")
-        schema = _schema_of(draft.body) or ""
+        schema = schema_of(draft.body) or ""
         if WORKFLOW_TYPES.get(schema) != (body.type, body.version):
             raise ApiError(
                 400, "Error.UnsupportedWorkflow", f"{body.type} {body.version} for {schema}"
             )
         pending = state.pending_request(draft.uid)
         if pending is not None:
-            return JSONResponse(_request_json(pending))
+            return JSONResponse(request_json(pending))
         if validate(schema, draft.body, state.referenceable()):
             raise ApiError(400, "Error.InvalidDocument", "the draft does not validate")
         req = PublicationRequest(
@@ -516,15 +333,15 @@ def create_app(
         state.requests[req.id] = req
         reference = schema != DECISION
         if state.publish_reference_records if reference else state.auto_approve:
-            _publish(state, req)
-        return JSONResponse(_request_json(req), status_code=201)
+            publish(state, req)
+        return JSONResponse(request_json(req), status_code=201)
 
     @app.get(f"{API}/workflows/{{request_id}}")
     async def get_workflow(request_id: str, realm: str = Depends(session)) -> dict[str, Any]:
         req = state.requests.get(request_id)
         if req is None:
             raise ApiError(404, "Error.NotFound", f"no workflow {request_id}")
-        return _request_json(req)
+        return request_json(req)
 
     # published records
     @app.get(f"{API}/documents/{{uid}}")
@@ -534,14 +351,14 @@ def create_app(
         pub = state.record(uid)
         if pub is None:
             raise ApiError(404, "Error.NotFound", f"no published record {uid}")
-        return _published_info(pub) if info is not None else pub.body
+        return published_info(pub) if info is not None else pub.body
 
     @app.get(f"{API}/index")
     async def index(
         q: str = "*:*", start: int = 0, rows: int = 25, realm: str = Depends(session)
     ) -> dict[str, Any]:
-        found = _search(state, q)
-        docs = [_index_doc(p) for p in found[start : start + rows]]
+        found = search(state, q)
+        docs = [index_doc(p) for p in found[start : start + rows]]
         return {"response": {"numFound": len(found), "start": start, "docs": docs}}
 
     @app.get(f"{API}/thesaurus/domains/{{domain}}/terms")
@@ -563,15 +380,15 @@ def create_app(
     @app.post("/_standin/requests/{request_id}/approve")
     async def approve(request_id: str) -> dict[str, Any]:
         req = pending_or_404(request_id)
-        _publish(state, req)
-        return _request_json(req)
+        publish(state, req)
+        return request_json(req)
 
     @app.post("/_standin/requests/{request_id}/reject")
     async def reject(request_id: str, body: Rejection | None = None) -> dict[str, Any]:
         req = pending_or_404(request_id)
         req.state, req.closed_on = "rejected", utc_now()
         req.result = {"action": "reject", "reason": body.reason if body else None}
-        return _request_json(req)
+        return request_json(req)
 
     @app.post("/_standin/faults")
     async def set_faults(body: Faults) -> dict[str, Any]:
@@ -617,11 +434,11 @@ def create_app(
             "token_ttl_seconds": state.token_ttl_seconds,
             "faults": {"mode": state.fault_mode, "hang_seconds": state.hang_seconds},
             "drafts": {
-                uid: _draft_info(state, d, with_body=True) for uid, d in state.drafts.items()
+                uid: draft_info(state, d, with_body=True) for uid, d in state.drafts.items()
             },
-            "requests": {rid: _request_json(r) for rid, r in state.requests.items()},
-            "published": {uid: _published_info(p) for uid, p in state.published.items()},
-            "registry": {uid: _published_info(p) for uid, p in state.registry.items()},
+            "requests": {rid: request_json(r) for rid, r in state.requests.items()},
+            "published": {uid: published_info(p) for uid, p in state.published.items()},
+            "registry": {uid: published_info(p) for uid, p in state.registry.items()},
             "calls": list(state.calls),
         }
 
