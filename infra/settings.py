@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         description="activities (e-mails, BCH calls, register writes a workflow task could not "
         "make itself) the worker runs at once",
     )
+    worker_max_concurrent_local_activities: int = Field(
+        default=100,
+        ge=1,
+        description="local activities the worker runs at once: the first try of each e-mail "
+        "and each register write, inside the workflow task that made them (a task waits for a "
+        "free one before its e-mails go out)",
+    )
     worker_database_connections: int = Field(
         default=10,
         ge=1,

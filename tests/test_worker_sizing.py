@@ -25,6 +25,7 @@ async def test_the_worker_is_sized_by_the_settings(
         worker_max_cached_workflows=2500,
         worker_max_concurrent_workflow_tasks=20,
         worker_max_concurrent_activities=30,
+        worker_max_concurrent_local_activities=40,
         worker_sticky_queue_timeout_seconds=90,
     )
     worker = build_worker(time_env.client, settings, db_pool)
@@ -33,6 +34,7 @@ async def test_the_worker_is_sized_by_the_settings(
         assert config["max_cached_workflows"] == 2500
         assert config["max_concurrent_workflow_tasks"] == 20
         assert config["max_concurrent_activities"] == 30
+        assert config["max_concurrent_local_activities"] == 40
         assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=90)
     finally:
         await close_activities(worker)
@@ -42,6 +44,7 @@ def test_the_defaults_are_the_sdks_but_the_workflow_task_slots() -> None:
     settings = Settings(environment="test")
     assert settings.worker_max_cached_workflows == 1000
     assert settings.worker_max_concurrent_activities == 100
+    assert settings.worker_max_concurrent_local_activities == 100
     # A workflow task holds its slot while its e-mails and register write run inside it: the
     # SDK's 100 made half of a 200-case deadline storm wait for the other half's e-mails, and
     # 400 let the worker take more of a 1,000-case storm than it finished in time.
@@ -71,7 +74,11 @@ async def test_the_workers_database_pool_is_sized_by_the_settings(pg_url: str) -
 
 @pytest.mark.parametrize(
     "field",
-    ["worker_max_concurrent_workflow_tasks", "worker_max_concurrent_activities"],
+    [
+        "worker_max_concurrent_workflow_tasks",
+        "worker_max_concurrent_activities",
+        "worker_max_concurrent_local_activities",
+    ],
 )
 def test_a_worker_that_could_run_nothing_is_refused(field: str) -> None:
     with pytest.raises(ValidationError, match=field):
