@@ -27,6 +27,7 @@ below).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from types import CodeType
 from typing import Any
 
@@ -122,17 +123,16 @@ class ContextFreeSandboxedWorkflowRunner(SandboxedWorkflowRunner):
         return _ContextFree(det, self.runner_class, self.restrictions)
 
 
-# The few snippets the SDK runs inside the sandbox (create the instance, activate it), compiled
-# once each: the SDK hands ``exec`` their text, compiled again on every activation.
-_COMPILED: dict[str, CodeType] = {}
+@cache
+def _compiled(code: str) -> CodeType:
+    """One of the few snippets the SDK runs inside the sandbox (create the instance, activate
+    it), compiled once: the SDK hands ``exec`` their text, compiled again on every activation."""
+    return compile(code, "<string>", "exec")
 
 
 class _ContextFree(_Instance):
     def _run_code(self, code: str, **extra_globals: Any) -> None:
-        compiled = _COMPILED.get(code)
-        if compiled is None:
-            compiled = _COMPILED.setdefault(code, compile(code, "<string>", "exec"))
-        super()._run_code(compiled, **extra_globals)  # type: ignore[arg-type]  # exec takes both
+        super()._run_code(_compiled(code), **extra_globals)  # type: ignore[arg-type]  # exec takes both
 
     def get_serialization_context(
         self, command_info: CommandInfo | None

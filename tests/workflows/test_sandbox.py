@@ -67,13 +67,16 @@ def test_a_snippet_run_in_the_sandbox_is_compiled_once() -> None:
     instance = object.__new__(sandbox._ContextFree)  # only what _run_code uses
     instance.globals_and_locals = {}
     snippet = "__answer = __given + 1\n"
+    before = sandbox._compiled.cache_info()
     instance._run_code(snippet, __given=41)
-    compiled = sandbox._COMPILED[snippet]
+    first = sandbox._compiled.cache_info()
+    assert first.misses == before.misses + 1  # compiled the first time
     assert instance.globals_and_locals["__answer"] == 42
     assert "__given" not in instance.globals_and_locals  # the extra globals are taken away
     instance._run_code(snippet, __given=1)
     assert instance.globals_and_locals["__answer"] == 2
-    assert sandbox._COMPILED[snippet] is compiled
+    second = sandbox._compiled.cache_info()
+    assert (second.misses, second.hits) == (first.misses, first.hits + 1)  # not compiled again
 
 
 def test_the_sdk_still_runs_its_snippets_through_run_code() -> None:

@@ -63,7 +63,7 @@ def _deadline(
     period_days: int,
     start: date,
     start_label: str,
-    start_label_hu: str | None,
+    start_label_hu: str,
     rules: ClockRules,
     stops: tuple[clock.Stop, ...],
     extensions: tuple[clock.Extension, ...],
@@ -75,8 +75,8 @@ def _deadline(
         start_label=start_label,
         start_label_hu=start_label_hu,
         rules=rules,
-        stops=list(stops),
-        extensions=list(extensions),
+        stops=stops,
+        extensions=extensions,
     )
 
 
