@@ -20,6 +20,11 @@ from infra.settings import Settings
 
 HEADER_TIMEOUT = 1.0
 KEEP_ALIVE = 1
+# The client gives up after LIMIT seconds: a connection the server failed to close stays open
+# that long. The closes it should make come within their timeout plus SLACK, which leaves room
+# for a loaded machine (two test processes on two busy cores) and still tells the two apart.
+LIMIT = 30.0
+SLACK = 8.0
 
 
 @dataclass
@@ -56,7 +61,7 @@ async def served() -> AsyncIterator[Served]:
 
 
 async def closed_after(
-    port: int, *sends: tuple[float, bytes], limit: float = 10.0
+    port: int, *sends: tuple[float, bytes], limit: float = LIMIT
 ) -> tuple[float, bytes]:
     """Send each (delay, bytes), then read until the server closes the connection; return the
     seconds from connecting to the close, and what the server sent."""
@@ -85,13 +90,13 @@ async def closed_after(
 async def test_half_a_request_line_is_closed_within_the_header_timeout(served: Served) -> None:
     elapsed, received = await closed_after(served.port, (0, b"GET /livez HT"))
     assert received == b""
-    assert HEADER_TIMEOUT * 0.9 <= elapsed < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT * 0.9 <= elapsed < HEADER_TIMEOUT + SLACK
 
 
 async def test_a_connection_that_sends_nothing_is_closed(served: Served) -> None:
     elapsed, received = await closed_after(served.port)
     assert received == b""
-    assert elapsed < HEADER_TIMEOUT + 2
+    assert elapsed < HEADER_TIMEOUT + SLACK
 
 
 async def test_headers_dribbled_in_past_the_timeout_are_closed(served: Served) -> None:
@@ -99,7 +104,7 @@ async def test_headers_dribbled_in_past_the_timeout_are_closed(served: Served) -
     pieces = [(0.3, b"GET /livez HTTP/1.1\r\n")] + [(0.3, b"X-Slow: 1\r\n")] * 10
     elapsed, received = await closed_after(served.port, *pieces)
     assert b"HTTP/1.1" not in received
-    assert elapsed < HEADER_TIMEOUT + 2
+    assert elapsed < HEADER_TIMEOUT + SLACK
 
 
 async def test_a_prompt_request_is_served_then_closed_after_the_keep_alive(
@@ -112,7 +117,7 @@ async def test_a_prompt_request_is_served_then_closed_after_the_keep_alive(
     assert received.startswith(b"HTTP/1.1 200 "), received
     assert b'"status":"alive"' in received
     # Served at once; then the idle keep-alive connection is closed after its timeout.
-    assert KEEP_ALIVE * 0.9 <= elapsed < HEADER_TIMEOUT / 3 + KEEP_ALIVE + 2
+    assert KEEP_ALIVE * 0.9 <= elapsed < HEADER_TIMEOUT / 3 + KEEP_ALIVE + SLACK
 
 
 async def test_a_second_request_on_a_kept_alive_connection_gets_the_header_timeout_too(
@@ -121,7 +126,7 @@ async def test_a_second_request_on_a_kept_alive_connection_gets_the_header_timeo
     request = b"GET /livez HTTP/1.1\r\nHost: test\r\n\r\n"
     elapsed, received = await closed_after(served.port, (0, request), (0.2, b"GET /li"))
     assert received.count(b"HTTP/1.1 200 ") == 1
-    assert elapsed < 0.2 + HEADER_TIMEOUT + 2
+    assert elapsed < 0.2 + HEADER_TIMEOUT + SLACK
 
 
 async def test_oversized_headers_are_refused(served: Served) -> None:
