@@ -314,9 +314,12 @@ class LiveRun:
 
     def _component_pids(self) -> dict[str, int]:
         """The processes whose CPU is sampled: with BIOSAFETY_DEVSTACK_ACTIVITY_WORKER the
-        activities' worker beside the workflows' ("worker")."""
-        names = ("temporal", "worker", "activities", "api")
-        return {c: pid for c in names if (pid := self.stack.pid(c)) is not None}
+        activities' worker beside the workflows' ("worker"), with BIOSAFETY_DEVSTACK_WORKERS
+        the workflows' other workers ("worker-2", ...; memory and py-spy follow the first)."""
+        pids = {c: pid for c in ("temporal", "activities", "api") if (pid := self.stack.pid(c))}
+        for n, pid in enumerate(self.stack.pids("worker"), start=1):
+            pids["worker" if n == 1 else f"worker-{n}"] = pid
+        return pids
 
     def _pid(self, component: str) -> int:
         pid = self.stack.pid(component)

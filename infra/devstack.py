@@ -188,8 +188,10 @@ class DevStack:
             )
             wait_until(activities, lambda: True, 0, "running")
         runs = ["--runs", "workflows"] if self.settings.devstack_activity_worker else []
-        worker = self.spawn("worker", [py, "-m", "worker", *runs], env, grace=WORKER_STOP_SECONDS)
-        self.wait_for_worker(worker)
+        for n in range(1, self.settings.devstack_workers + 1):
+            name = "worker" if n == 1 else f"worker-{n}"
+            worker = self.spawn(name, [py, "-m", "worker", *runs], env, grace=WORKER_STOP_SECONDS)
+            self.wait_for_worker(worker)
 
         # infra/serve.py: uvicorn with the slow-client limits and graceful period of the settings
         api = self.spawn(

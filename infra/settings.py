@@ -107,6 +107,14 @@ class Settings(BaseSettings):
         description="make run: start the activities in a worker process of their own beside "
         "the workflows' (BIOSAFETY_WORKER_RUNS)",
     )
+    devstack_workers: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="make run: worker processes for the cases' workflow tasks, all polling the "
+        "one task queue (each caches its own cases; a deadline storm is shared between them: "
+        "docs/performance.md)",
+    )
     worker_sandbox: Literal["shared", "strict"] = Field(
         default="shared",
         description="shared: workflow modules loaded once for every case (less memory per "

@@ -2,7 +2,9 @@
 browser; nothing is downloaded) against the running development stack (`make run`'s
 infra/devstack.py, on free ports in a folder of its own): an officer finds a case in the Temporal
 Web UI by a search attribute and reads its current details; a member of the public searches the
-register on the public pages and comments on a consultation (CP Art 23(2)).
+register on the public pages and comments on a consultation (CP Art 23(2)). The stack runs two
+worker processes (``BIOSAFETY_DEVSTACK_WORKERS=2``), as a deployment scaled out does: either may
+serve the case, and both must poll.
 
 Screenshots of each step are kept in ``test-output/browser/`` (git-ignored). Without a Chromium
 the test is skipped with a message saying how to install one; `.ci/run` installs Debian's
@@ -21,8 +23,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from api.procedures import example_notification
+from infra.settings import Settings
 from tests.soak.stack import LiveStack, Principals
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +49,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    stack = LiveStack(tmp_path_factory.mktemp("browser-stack"), Principals(), env={})
+    env = {"BIOSAFETY_DEVSTACK_WORKERS": "2"}
+    stack = LiveStack(tmp_path_factory.mktemp("browser-stack"), Principals(), env=env)
     stack.start()
     try:
         yield stack
@@ -74,6 +82,22 @@ def open_case(live: LiveStack) -> tuple[str, str]:
         )
         assert r.status_code == 200, r.text
     return case["case_id"], lmo_id
+
+
+async def test_the_stack_runs_the_workers_it_is_asked_for(live: LiveStack) -> None:
+    workers = live.pids("worker")
+    assert len(workers) == 2, workers
+    client = await Client.connect(live.temporal_address)
+    answer = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace="default",
+            task_queue=TaskQueue(name=Settings().task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    # The SDK's worker identity begins with the process id.
+    polling = {int(p.identity.split("@", 1)[0]) for p in answer.pollers}
+    assert set(workers) <= polling, (workers, [p.identity for p in answer.pollers])
 
 
 async def test_an_officer_and_the_public_at_their_screens(live: LiveStack) -> None:

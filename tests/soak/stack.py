@@ -176,7 +176,7 @@ class LiveStack:
             process.wait()
         self._kill_leftovers(children)
 
-    def _kill_leftovers(self, children: dict[int, list[str]] | None = None) -> None:
+    def _kill_leftovers(self, children: dict[int, tuple[int, list[str]]] | None = None) -> None:
         for pid in children or {}:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
@@ -190,8 +190,8 @@ class LiveStack:
 
     # ---- components
 
-    def _children(self) -> dict[int, list[str]]:
-        """The devstack's direct children: pid → argv."""
+    def _children(self) -> dict[int, tuple[int, list[str]]]:
+        """The devstack's direct children: pid → (start time in clock ticks, argv)."""
         if self.process is None:
             return {}
         found = {}
@@ -203,18 +203,27 @@ class LiveStack:
                 argv = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            # The parent pid is the second field after the command name in parentheses.
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.process.pid and argv and argv[0]:
-                found[int(entry.name)] = [a.decode(errors="replace") for a in argv if a]
+            # After the command name in parentheses: state, the parent pid, ... (proc(5));
+            # the start time is the 22nd field in all.
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == self.process.pid and argv and argv[0]:
+                args = [a.decode(errors="replace") for a in argv if a]
+                found[int(entry.name)] = (int(fields[19]), args)
         return found
 
-    def pid(self, component: str) -> int | None:
+    def pids(self, component: str) -> list[int]:
+        """Every running process of ``component``, the first started first (with
+        BIOSAFETY_DEVSTACK_WORKERS, the workflows' workers are several)."""
         matches = _SIGNATURES[component]
-        for pid, argv in self._children().items():
-            if matches(argv):
-                return pid
-        return None
+        children = self._children()
+        return sorted(
+            (pid for pid, (_, argv) in children.items() if matches(argv)),
+            key=lambda pid: (children[pid][0], pid),
+        )
+
+    def pid(self, component: str) -> int | None:
+        found = self.pids(component)
+        return found[0] if found else None
 
     def kill(self, component: str, sig: signal.Signals = signal.SIGKILL) -> Kill:
         """Kill a component and everything in its process group (as a crash would)."""
