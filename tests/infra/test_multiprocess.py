@@ -35,13 +35,8 @@ import httpx
 import pytest
 
 from activities.email import message_id_for
-from infra.devstack import (
-    API_STOP_MARGIN_SECONDS,
-    WORKER_STOP_SECONDS,
-    DevStack,
-    Ports,
-    http_status,
-)
+from infra.devstack import API_STOP_MARGIN_SECONDS, WORKER_STOP_SECONDS, DevStack, Ports
+from infra.readiness import http_status
 from infra.settings import Settings
 from infra.supervisor import Child
 from tests.soak.driver import DECISIONS, case_id_for, notification
