@@ -135,7 +135,8 @@ class Settings(BaseSettings):
         "(every deadline ends at the authority's midnight) wait for each other's e-mails (with "
         "the SDK's 100, half of a 200-case storm did); too many, and the worker takes more of "
         "a storm than it can finish at once (with 400, at 10,000 open cases, reads of the "
-        "storm's cases answered 503). docs/performance.md has the runs",
+        "storm's cases answered 503; with 1,000, a 1,000-case storm's tasks outran the 10 s "
+        "workflow task timeout and were handed out again). docs/performance.md has the runs",
     )
     worker_sticky_queue_timeout_seconds: float = Field(
         default=60.0,
