@@ -3,7 +3,7 @@
 Each accepted message is written as ``<n>-<message-id>.eml`` plus one JSON line in ``index.jsonl``
 under a directory, and kept in memory (``SmtpSink.messages``; the standalone sink of ``make run``
 keeps them on disk only: its memory stays flat, and it parses only a message's headers, for the
-index, where parsing the whole message was half of its CPU). Fault switches let tests play a
+index; ``python -m bench.sink`` measures it). Fault switches let tests play a
 refusing or unavailable mail server: ``refuse(recipient)`` answers 550 to that RCPT and
 ``set_down(True)`` answers 421 (service not available) to every transaction; ``set_slow(s)``
 stores each message at once but answers DATA ``s`` seconds later (a server that has taken a
