@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import aiosmtplib
 
+from bench.live import cpu_seconds, rss_bytes
+from bench.verdicts import percentile
 from infra.readiness import port_open
 from tests.soak.stack import free_ports
 
@@ -52,18 +53,6 @@ async def _connection(port: int, queue: asyncio.Queue[int], took: list[float]) -
         await client.quit()
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 async def _blast(port: int, messages: int, connections: int) -> tuple[float, list[float]]:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(messages):
@@ -71,7 +60,7 @@ async def _blast(port: int, messages: int, connections: int) -> tuple[float, lis
     took: list[float] = []
     start = time.perf_counter()
     await asyncio.gather(*(_connection(port, queue, took) for _ in range(connections)))
-    return time.perf_counter() - start, sorted(took)
+    return time.perf_counter() - start, took
 
 
 def measure(messages: int, connections: int) -> dict[str, float]:
@@ -85,11 +74,11 @@ def measure(messages: int, connections: int) -> dict[str, float]:
                 if time.monotonic() > deadline or sink.poll() is not None:
                     raise RuntimeError("the SMTP sink did not start")
                 time.sleep(0.05)
-            rss_before = _rss_mib(sink.pid)
-            cpu_before = _cpu_seconds(sink.pid)
+            rss_before = rss_bytes(sink.pid)
+            cpu_before = cpu_seconds(sink.pid)
             wall, took = asyncio.run(_blast(port, messages, connections))
-            cpu = _cpu_seconds(sink.pid) - cpu_before
-            rss_after = _rss_mib(sink.pid)
+            cpu = cpu_seconds(sink.pid) - cpu_before
+            rss_after = rss_bytes(sink.pid)
             stored = len(list(Path(folder).glob("*.eml")))
         finally:
             sink.terminate()
@@ -98,10 +87,10 @@ def measure(messages: int, connections: int) -> dict[str, float]:
         "messages": stored,
         "per_second": round(messages / wall, 1),
         "sink_cpu_ms_per_message": round(cpu * 1000 / messages, 2),
-        "answer_p50_ms": round(took[len(took) // 2] * 1000, 1),
-        "answer_p99_ms": round(took[min(len(took) - 1, int(len(took) * 0.99))] * 1000, 1),
-        "sink_rss_mib_before": round(rss_before, 1),
-        "sink_rss_mib_after": round(rss_after, 1),
+        "answer_p50_ms": round(percentile(took, 50) * 1000, 1),
+        "answer_p99_ms": round(percentile(took, 99) * 1000, 1),
+        "sink_rss_mib_before": round(rss_before / 2**20, 1),
+        "sink_rss_mib_after": round(rss_after / 2**20, 1),
     }
 
 
