@@ -142,6 +142,10 @@ class Measured:
     # component → CPU seconds per command: our Update (the direct half) and the bare Update
     cpu_per_command: dict[str, float] = field(default_factory=dict)
     cpu_per_bare_update: dict[str, float] = field(default_factory=dict)
+    # component → CPU seconds per lapse (its e-mails and register write included), SMTP sink and
+    # PostgreSQL too; and per bare sleeper (woken, its three no-op activities run)
+    cpu_per_lapse: dict[str, float] = field(default_factory=dict)
+    cpu_per_bare_sleeper: dict[str, float] = field(default_factory=dict)
     storm_at: str = ""
     bare_storm_at: str = ""
     notes: list[str] = field(default_factory=list)
@@ -320,6 +324,9 @@ class LiveRun:
         for n, pid in enumerate(self.stack.pids("worker"), start=1):
             pids["worker" if n == 1 else f"worker-{n}"] = pid
         return pids
+
+    def _sink_and_database(self) -> dict[str, int]:
+        return {c: pid for c in ("smtp", "postgres") if (pid := self.stack.pid(c)) is not None}
 
     def _pid(self, component: str) -> int:
         pid = self.stack.pid(component)
@@ -548,7 +555,7 @@ class LiveRun:
 
         pids = self._component_pids() | {"bare-worker": self.spawned["bare-worker"].pid}
         # The SMTP sink and PostgreSQL share the two cores too (our side's, not the bare one's).
-        pids |= {c: pid for c in ("smtp", "postgres") if (pid := self.stack.pid(c)) is not None}
+        pids |= self._sink_and_database()
         cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
         self.m.bare_updates.wall = await _gather_limited(
             self.o.readers, [bare_job(i) for i in range(k)]
@@ -611,6 +618,8 @@ class LiveRun:
         await asyncio.sleep(max(wait - 2, 0))
         pids = self._component_pids()
         cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
+        every = pids | self._sink_and_database()
+        tree0 = {c: tree_cpu_seconds(p) for c, p in every.items()}
         profile = self._profile(pids["worker"], min(self.o.storm_timeout, 180.0))
         t_cpu = time.monotonic()
         n = len(self.storm_ids)
@@ -635,6 +644,7 @@ class LiveRun:
         self.m.cpu_during_storm = {
             c: round((cpu_seconds(p) - cpu0[c]) / elapsed, 2) for c, p in pids.items()
         }
+        self.m.cpu_per_lapse = _cpu_per(every, tree0, lapses)
         self.m.rss["after the storm"] = rss_bytes(self._pid("worker"))
         if profile is not None and self.profiler is not None:
             self.profiler.send_signal(signal.SIGINT)  # py-spy writes what it has, and ends
@@ -693,10 +703,15 @@ class LiveRun:
             self.m.notes.append(
                 "bare storm: the sleepers were not all started before their instant"
             )
+        # What a sleeper costs the server and the bare worker, from just before the instant.
+        pids = {"temporal": self._pid("temporal"), "bare-worker": self.spawned["bare-worker"].pid}
+        await asyncio.sleep(max(wake - 1 - time.time(), 0))
+        cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
         results = await asyncio.gather(
             *(asyncio.wait_for(h.result(), self.o.storm_timeout + lead) for h in handles),
             return_exceptions=True,
         )
+        self.m.cpu_per_bare_sleeper = _cpu_per(pids, cpu0, n)
         for r in results:
             if isinstance(r, list):
                 self.m.bare_woke.append(r[0] - wake)

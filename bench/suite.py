@@ -184,6 +184,8 @@ def storm_figures(m: live.Measured) -> list[Figure]:
             "storm_at": m.storm_at,
             "bare_storm_at": m.bare_storm_at,
             "cpu": m.cpu_during_storm,
+            "cpu_per_lapse": m.cpu_per_lapse,
+            "cpu_per_bare_sleeper": m.cpu_per_bare_sleeper,
             "worker_profile": m.worker_profile,
             "task_timeouts": m.storm_task_timeouts,
             "cases_with_task_timeouts": m.storm_cases_timed_out,
