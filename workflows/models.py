@@ -207,7 +207,9 @@ class BchPolicy(BaseModel):
 # every change the kernel's patches brought up to e-mail sent locally first: such a case records
 # no patch marker (each is a marker, a search-attribute upsert and worker memory for the run).
 # Generation 3: the register is written once a change is shown (workflows/kernel/runtime.py).
-CURRENT_GENERATION = 3
+# Generation 4: the e-mails of a reminder or a lapse go out in the workflow task after the one
+# that recorded it (workflows/kernel/outbox.py, NEXT_TASK).
+CURRENT_GENERATION = 4
 
 
 class CaseStart(BaseModel):

@@ -38,6 +38,30 @@ async def local_activities_after_update(stack: Stack, case_id: str) -> list[str]
     return types
 
 
+async def workflow_tasks(stack: Stack, case_id: str) -> list[list[str]]:
+    """What each completed workflow task of the case did, in order: ``local:<activity>`` for a
+    local activity, ``timer:<summary>`` for a timer started (its summary, or its id), ``upsert``
+    for search attributes; a task that did none of these is an empty list."""
+    history = await stack.client.get_workflow_handle(case_id).fetch_history()
+    tasks: list[list[str]] = []
+    for event in history.events:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            tasks.append([])
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED and tasks:
+            attributes = event.marker_recorded_event_attributes
+            if attributes.marker_name == "core_local_activity":
+                data = json.loads(attributes.details["data"].payloads[0].data)
+                tasks[-1].append(f"local:{data['activity_type']}")
+        elif kind == EventType.EVENT_TYPE_TIMER_STARTED and tasks:
+            summary = event.user_metadata.summary.data
+            name = json.loads(summary) if summary else event.timer_started_event_attributes.timer_id
+            tasks[-1].append(f"timer:{name}")
+        elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and tasks:
+            tasks[-1].append("upsert")
+    return tasks
+
+
 def row_fault(name: str, action: str) -> tuple[str, str]:
     """SQL that runs ``action`` (PL/pgSQL) before every write of a register row whose case is
     listed in the table ``{name}_cases``, and SQL that removes it all again."""

@@ -52,6 +52,15 @@ BCH_TIMEOUT = timedelta(minutes=5)
 # activity and a continue-as-new in one workflow task left the next run deaf to queries).
 EMAIL_LOCAL_PATCH = "email-local-first"
 
+# What time brings a case (a reminder, a lapse: CP Art 9(1), 10(3)) is recorded, shown and
+# written to the register in the workflow task its timer woke; the e-mails it owes are tried
+# locally in the next one, which this timer asks the server for at once. Deadlines end together
+# (every one at the end of a day in the authority's zone), so many cases wake on one instant:
+# each workflow task holds one of the worker's slots until its local activities are done, and a
+# task that also sent two e-mails kept the next cases' lapses waiting for a slot
+# (docs/performance.md, "The deadline storm"). From the case kernel's generation 4.
+NEXT_TASK = timedelta(milliseconds=1)
+
 
 class Outbox:
     def __init__(
@@ -78,6 +87,11 @@ class Outbox:
         self.local_first = False
         self._local_done: set[str] = set()  # e-mails whose local attempt is over (or skipped)
         self.finishing = False  # the case is closed: deliver what is queued, then stop
+        # Set by the run loop while it records what time brought (NEXT_TASK): the e-mails
+        # queued meanwhile are tried in the next workflow task.
+        self.next_task = False
+        self._held: set[str] = set()  # e-mails waiting for the next workflow task
+        self._next_task: asyncio.Future[None] | None = None
 
     # ---- queueing -------------------------------------------------------------------------
 
@@ -105,6 +119,8 @@ class Outbox:
         self.messages.append(
             Message(key=key, channel="email", recipient=to, purpose=template, payload=request)
         )
+        if self.next_task:
+            self._held.add(key)
 
     def bch(self, step: str, purpose: str, record: BchDecisionInput) -> None:
         """Queue a BCH record once; ``record.message_key`` must be ``self.key(f"bch:{step}")``."""
@@ -135,8 +151,9 @@ class Outbox:
 
     def sending_locally(self) -> bool:
         """An e-mail is about to be tried, or being tried, inside this workflow task: the
-        register waits for it and writes the case once, with the message's outcome."""
-        return any(self._trying_locally(m) for m in self.pending)
+        register waits for it and writes the case once, with the message's outcome. An e-mail
+        held for the next workflow task is not waited for: the register shows it pending."""
+        return any(self._trying_locally(m) and m.key not in self._held for m in self.pending)
 
     @property
     def waiting(self) -> list[Message]:
@@ -219,6 +236,10 @@ class Outbox:
             )
             return delivery
 
+        if message.key in self._held:
+            await self._in_next_task()
+            self._held.discard(message.key)
+
         def left_to_the_activity() -> None:
             self._local_done.add(message.key)
             self._on_change()  # it waits for the activity now: the Web UI flags it
@@ -237,6 +258,16 @@ class Outbox:
         finally:
             self._local_done.add(message.key)
         return delivery
+
+    async def _in_next_task(self) -> None:
+        """Until the next workflow task: one timer for every e-mail held in this one."""
+        if self._next_task is None or self._next_task.done():
+            self._next_task = asyncio.ensure_future(
+                workflow.sleep(
+                    NEXT_TASK, summary="e-mails of what time brought, in a task of their own"
+                )
+            )
+        await self._next_task
 
     async def _start_publication(self, message: Message, record: BchDecisionInput) -> str:
         """Hand the record to its own publication process, which outlives the case: the focal

@@ -7,7 +7,7 @@ before its history grows large, carrying its state over under the same workflow 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from temporalio import workflow
@@ -53,6 +53,11 @@ WAKE_EARLY = timedelta(minutes=1)
 # From this generation the register waits for the run loop to show a change before writing it.
 # Older cases keep their order of writes (it is in their histories); they need no patch for it.
 SHOWN_BEFORE_WRITTEN = 3
+
+# From this generation the e-mails of a reminder or a lapse go out in the workflow task after
+# the one that recorded it (workflows/kernel/outbox.py, NEXT_TASK). Older cases send them in the
+# same task, as their histories say.
+TIME_FIRST = 4
 
 # The generation from which a case has each patch's behaviour without asking (CaseStart.
 # generation). A later release that adds patches raises CURRENT_GENERATION and names them here
@@ -104,12 +109,15 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
     else:
         case.outbox.local_first = _has(case, EMAIL_LOCAL_PATCH)
         deliveries = [asyncio.create_task(case.outbox.deliver_all())]
+    alarm = _Alarm()
     while not procedure.closed:
         procedure.tick()
         now = workflow.now()
         events = case.ledger.due_events(procedure.entries(), now, closed=procedure.closed)
+        case.outbox.next_task = bool(events) and case.generation >= TIME_FIRST
         for arrival in case.react(events):
             procedure.on_arrival(arrival)
+        case.outbox.next_task = False
         _show(procedure)
         if procedure.closed:
             break
@@ -122,15 +130,22 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         if not case.legacy and timeout > 2 * WAKE_EARLY and _has(case, WAKE_EARLY_PATCH):
             timeout -= WAKE_EARLY
             why = f"{why}; waking a minute early to set the last stretch on time"
-        try:
+        if case.generation >= TIME_FIRST:
+            alarm.set(workflow.now() + timeout, timeout, why)
             await workflow.wait_condition(
-                lambda: case.changed or _may_continue_as_new(procedure),
-                timeout=timeout,
-                timeout_summary=why,
+                lambda: case.changed or _may_continue_as_new(procedure) or alarm.rang()
             )
-        except TimeoutError:
-            pass
+        else:
+            try:
+                await workflow.wait_condition(
+                    lambda: case.changed or _may_continue_as_new(procedure),
+                    timeout=timeout,
+                    timeout_summary=why,
+                )
+            except TimeoutError:
+                pass
         case.changed = False
+    alarm.cancel()
     # Closed: everything owed to the notifier and the BCH still goes out, and the register and
     # the Web UI follow each delivery.
     case.outbox.finishing = True
@@ -144,6 +159,32 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
     await register
     await workflow.wait_condition(workflow.all_handlers_finished)
     return procedure.current_view()
+
+
+class _Alarm:
+    """The run loop's timer from generation 4 (TIME_FIRST), kept from one turn of the loop to
+    the next while the instant it rings at stays the same: a turn that moves no deadline (an
+    e-mail's outcome, in the task after the one that recorded a lapse) neither cancels nor
+    starts a timer on the server. Older cases set a new timer on every turn, as their histories
+    say; within one workflow task the SDK sends only the last of them."""
+
+    def __init__(self) -> None:
+        self._timer: asyncio.Future[None] | None = None
+        self._at: datetime | None = None
+
+    def set(self, at: datetime, timeout: timedelta, why: str) -> None:
+        if self._timer is None or self._timer.done() or self._at != at:
+            self.cancel()
+            self._timer = asyncio.ensure_future(workflow.sleep(timeout, summary=why))
+            self._at = at
+
+    def rang(self) -> bool:
+        return self._timer is not None and self._timer.done()
+
+    def cancel(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        self._timer = None
 
 
 def _has(case: Case, patch: str) -> bool:

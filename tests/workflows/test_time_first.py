@@ -1,0 +1,84 @@
+"""What time brings a case is recorded first, its e-mails after (workflows/kernel/outbox.py,
+NEXT_TASK; the case kernel's generation 4): the workflow task a reminder's or a lapse's timer
+wakes records it, shows it and writes it to the register, and holds its slot on the worker for
+nothing more; the e-mails it owes go out in the next task, then the register says "sent". When
+many deadlines end on one instant (every deadline ends at the end of a day in the authority's
+zone), every case's lapse is recorded before any case's e-mails are sent."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.support.history import workflow_tasks
+from tests.support.temporal import Stack, read_case
+from tests.workflows.test_aia import advance, deadline, eventually, mails, start
+from workflows.kernel.outbox import NEXT_TASK
+
+HELD = "timer:e-mails of what time brought, in a task of their own"
+
+
+def _after(tasks: list[list[str]], held_at: int) -> list[str]:
+    return tasks[held_at + 1]
+
+
+async def test_a_lapse_is_recorded_and_written_before_its_e_mails_go_out(stack: Stack) -> None:
+    case = await start(stack, f"FIRST-{uuid.uuid4().hex[:6]}")
+    cid = case.case_id
+    ends_at = deadline(case, "acknowledgement").ends_at
+    assert ends_at is not None
+    await advance(stack, 92)  # the acknowledgement's 90 days lapse, CP Art 9(1)
+    case = await read_case(stack, cid)
+    (lapse,) = [s for s in case.history if s.kind == "deadline_missed"]
+    assert 0 <= (lapse.at - ends_at).total_seconds() < 1  # on its instant
+    missed = [m for m in case.outgoing if m.purpose == "deadline_missed"]
+    assert len(missed) == 2 and all(m.status == "sent" for m in missed), missed
+    assert len([m for m in mails(stack, cid) if m["X-Template"].endswith("deadline_missed")]) == 2
+
+    tasks = await workflow_tasks(stack, cid)
+    held = [i for i, t in enumerate(tasks) if HELD in t]
+    # The reminders (30, 14, 7 and 1 days before the end) and the lapse: each held its e-mails.
+    reminders = [s for s in case.history if s.kind == "reminder"]
+    assert len(reminders) == 4 and len(held) == 5, tasks
+    lapse_task = tasks[held[-1]]
+    # The lapse's task: shown (search attributes), written to the register, the e-mails' timer,
+    # and not one e-mail.
+    assert "local:sync_register" in lapse_task and "local:send_email" not in lapse_task
+    assert "upsert" in lapse_task
+    # The next task: both escalation e-mails, then one register write with their outcome.
+    assert _after(tasks, held[-1]) == [
+        "local:send_email",
+        "local:send_email",
+        "local:sync_register",
+    ]
+    for i in held[:-1]:  # a reminder: its one e-mail to the officer, then the register
+        assert "local:send_email" not in tasks[i]
+        assert _after(tasks, i) == ["local:send_email", "local:sync_register"]
+
+
+async def test_the_register_shows_the_lapse_with_its_e_mails_pending_then_sent(
+    stack: Stack,
+) -> None:
+    case = await start(stack, f"FIRST-{uuid.uuid4().hex[:6]}")
+    cid = case.case_id
+    await advance(stack, 92)
+    async with stack.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT kind FROM audit_log WHERE case_id = $1 ORDER BY seq", cid)
+    assert "deadline_missed" in [r["kind"] for r in rows]
+
+    async def register_says_sent() -> bool:
+        async with stack.pool.acquire() as conn:
+            state = await conn.fetchval("SELECT state FROM cases WHERE case_id = $1", cid)
+        missed = [o for o in state["outgoing"] if o["purpose"] == "deadline_missed"]
+        return len(missed) == 2 and all(o["status"] == "sent" for o in missed)
+
+    assert await eventually(register_says_sent)
+    # Two register writes after the lapse: the lapse with its e-mails pending, then sent.
+    tasks = await workflow_tasks(stack, cid)
+    held = max(i for i, t in enumerate(tasks) if HELD in t)
+    writes = sum(t.count("local:sync_register") for t in tasks[held:])
+    assert writes == 2, tasks[held:]
+
+
+def test_the_held_e_mails_wait_for_the_next_task_only() -> None:
+    # A timer the server fires at once: the e-mails are held for a workflow task, not for time.
+    assert NEXT_TASK.total_seconds() <= 0.001
