@@ -58,7 +58,7 @@ EMAIL_LOCAL_PATCH = "email-local-first"
 # (every one at the end of a day in the authority's zone), so many cases wake on one instant:
 # each workflow task holds one of the worker's slots until its local activities are done, and a
 # task that also sent two e-mails kept the next cases' lapses waiting for a slot
-# (docs/performance.md, "The deadline storm"). From the case kernel's generation 4.
+# (docs/performance.md, "Lapses first"). From the case kernel's generation 4.
 NEXT_TASK = timedelta(milliseconds=1)
 
 
@@ -225,6 +225,10 @@ class Outbox:
 
     async def _send(self, message: Message, request: EmailRequest, legacy: bool) -> EmailDelivery:
         summary = f"e-mail {message.purpose} to {message.recipient}"
+        if message.key in self._held and not legacy and self._trying_locally(message):
+            await self._in_next_task()
+        # Asked again after the wait: a case whose history grew long meanwhile uses the activity.
+        self._held.discard(message.key)
         if legacy or not self._trying_locally(message):
             self._local_done.add(message.key)
             delivery: EmailDelivery = await workflow.execute_activity_method(
@@ -235,10 +239,6 @@ class Outbox:
                 summary=summary,
             )
             return delivery
-
-        if message.key in self._held:
-            await self._in_next_task()
-            self._held.discard(message.key)
 
         def left_to_the_activity() -> None:
             self._local_done.add(message.key)
