@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import live
-from bench.suite import RESULTS, machine
+from bench.suite import machine, write_result
 
 
 async def measure(commands: int) -> dict[str, Any]:
@@ -54,18 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     started = datetime.now(UTC)
     host = machine()
     figures = asyncio.run(measure(args.commands))
-    host["load_after"] = f"{os.getloadavg()[0]:.2f}"
-    result = {
-        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": host,
-        "commands": args.commands,
-        "settings": {k: v for k, v in os.environ.items() if k.startswith("BIOSAFETY_")},
-        **figures,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.label}" if args.label else ""
-    path = RESULTS / f"{started:%Y%m%d-%H%M}-commands{suffix}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    result, path = write_result(
+        "commands", args.label, started, host, {"commands": args.commands, **figures}
+    )
     for key in ("direct", "api", "bare"):
         print(f"{key:>7}: {result[key]}")
     print(f"CPU ms per command: {result['cpu_ms_per_command']}")

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import live
-from bench.suite import RESULTS, machine
+from bench.suite import machine, write_result
 from bench.verdicts import percentile
 
 
@@ -92,18 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     started = datetime.now(UTC)
     host = machine()
     figures = asyncio.run(measure(args.cases, args.seconds_per_case))
-    host["load_after"] = f"{os.getloadavg()[0]:.2f}"
-    result = {
-        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": host,
-        "cases": args.cases,
-        "settings": {k: v for k, v in os.environ.items() if k.startswith("BIOSAFETY_")},
-        **figures,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.label}" if args.label else ""
-    path = RESULTS / f"{started:%Y%m%d-%H%M}-storm{suffix}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    result, path = write_result(
+        "storm", args.label, started, host, {"cases": args.cases, **figures}
+    )
     for key in ("lapse_recorded", "lapse_task_completed", "emails_delivered", "bare_woke",
                 "bare_done"):  # fmt: skip
         print(f"{key:>22}: {result[key]}")

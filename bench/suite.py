@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import math
 import os
@@ -375,6 +376,25 @@ def machine() -> dict[str, str]:
         "packages": ", ".join(versions),
         "load_before": f"{os.getloadavg()[0]:.2f}",
     }
+
+
+def write_result(
+    kind: str, label: str, started: datetime, host: dict[str, str], fields: dict[str, Any]
+) -> tuple[dict[str, Any], Path]:
+    """A smaller benchmark's result file, ``bench/results/<date>-<kind>[-<label>].json``: when it
+    began, the machine (``host``, from :func:`machine` before the run) with the load after it,
+    the stack's settings from the environment, then ``fields``."""
+    result = {
+        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": host | {"load_after": f"{os.getloadavg()[0]:.2f}"},
+        "settings": {k: v for k, v in os.environ.items() if k.startswith("BIOSAFETY_")},
+        **fields,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{label}" if label else ""
+    path = RESULTS / f"{started:%Y%m%d-%H%M}-{kind}{suffix}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return result, path
 
 
 def main(argv: list[str] | None = None) -> None:
