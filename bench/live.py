@@ -754,7 +754,8 @@ async def _timers_fired(client: Client, case_ids: Sequence[str], at: float) -> S
     """Seconds from ``at`` to each case's first timer firing at or after it, and to the end of
     the workflow task that followed (from the case's history): what the server's timers took,
     apart from the wait of the workflow task that follows for a worker to take it; and when the
-    lapse was in the case's history for good (its e-mails tried, the register written). Also
+    lapse was in the case's history for good (and in the register; its e-mails were tried in the
+    same task before the kernel's generation 4, in the next one since). Also
     the workflow tasks the server timed out in these histories."""
     out = StormHistories()
     for case_id in case_ids:

@@ -153,8 +153,9 @@ def storm_figures(m: live.Measured) -> list[Figure]:
         f"{_num(percentile(m.timer_delays, 99))} s after the instant (the rest is the wait of "
         "the workflow task that follows, to be handed to the worker);"
         + (
-            f" that workflow task completed (the lapse in the case's history for good, its "
-            f"e-mails tried, the register written) p50 {_num(percentile(m.lapse_task_done, 50))}"
+            f" that workflow task completed (the lapse in the case's history for good and in "
+            f"the register; from the kernel's generation 4 its e-mails go out in the next task)"
+            f" p50 {_num(percentile(m.lapse_task_done, 50))}"
             f" s, p99 {_num(percentile(m.lapse_task_done, 99))} s;"
             if m.lapse_task_done
             else ""
