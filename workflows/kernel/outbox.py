@@ -89,9 +89,9 @@ class Outbox:
         self.finishing = False  # the case is closed: deliver what is queued, then stop
         # Set by the run loop while it records what time brought (NEXT_TASK): the e-mails
         # queued meanwhile are tried in the next workflow task.
-        self.next_task = False
+        self.hold_for_next_task = False
         self._held: set[str] = set()  # e-mails waiting for the next workflow task
-        self._next_task: asyncio.Future[None] | None = None
+        self._next_task_timer: asyncio.Future[None] | None = None
 
     # ---- queueing -------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class Outbox:
         self.messages.append(
             Message(key=key, channel="email", recipient=to, purpose=template, payload=request)
         )
-        if self.next_task:
+        if self.hold_for_next_task:
             self._held.add(key)
 
     def bch(self, step: str, purpose: str, record: BchDecisionInput) -> None:
@@ -261,13 +261,13 @@ class Outbox:
 
     async def _in_next_task(self) -> None:
         """Until the next workflow task: one timer for every e-mail held in this one."""
-        if self._next_task is None or self._next_task.done():
-            self._next_task = asyncio.ensure_future(
+        if self._next_task_timer is None or self._next_task_timer.done():
+            self._next_task_timer = asyncio.ensure_future(
                 workflow.sleep(
                     NEXT_TASK, summary="e-mails of what time brought, in a task of their own"
                 )
             )
-        await self._next_task
+        await self._next_task_timer
 
     async def _start_publication(self, message: Message, record: BchDecisionInput) -> str:
         """Hand the record to its own publication process, which outlives the case: the focal

@@ -114,10 +114,10 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         procedure.tick()
         now = workflow.now()
         events = case.ledger.due_events(procedure.entries(), now, closed=procedure.closed)
-        case.outbox.next_task = bool(events) and case.generation >= TIME_FIRST
+        case.outbox.hold_for_next_task = bool(events) and case.generation >= TIME_FIRST
         for arrival in case.react(events):
             procedure.on_arrival(arrival)
-        case.outbox.next_task = False
+        case.outbox.hold_for_next_task = False
         _show(procedure)
         if procedure.closed:
             break
@@ -131,7 +131,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
             timeout -= WAKE_EARLY
             why = f"{why}; waking a minute early to set the last stretch on time"
         if case.generation >= TIME_FIRST:
-            alarm.set(workflow.now() + timeout, timeout, why)
+            alarm.set(timeout, why)
             await workflow.wait_condition(
                 lambda: case.changed or _may_continue_as_new(procedure) or alarm.rang()
             )
@@ -172,7 +172,8 @@ class _Alarm:
         self._timer: asyncio.Future[None] | None = None
         self._at: datetime | None = None
 
-    def set(self, at: datetime, timeout: timedelta, why: str) -> None:
+    def set(self, timeout: timedelta, why: str) -> None:
+        at = workflow.now() + timeout
         if self._timer is None or self._timer.done() or self._at != at:
             self.cancel()
             self._timer = asyncio.ensure_future(workflow.sleep(timeout, summary=why))
