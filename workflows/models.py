@@ -208,8 +208,9 @@ class BchPolicy(BaseModel):
 # no patch marker (each is a marker, a search-attribute upsert and worker memory for the run).
 # Generation 3: the register is written once a change is shown (workflows/kernel/runtime.py).
 # Generation 4: the e-mails of a reminder or a lapse go out in the workflow task after the one
-# that recorded it (workflows/kernel/outbox.py, NEXT_TASK).
-CURRENT_GENERATION = 4
+# that recorded it (workflows/kernel/outbox.py, NEXT_TASK). Generation 5: the search attributes
+# follow in that next task too (workflows/kernel/runtime.py, LISTS_WITH_THE_EMAILS).
+CURRENT_GENERATION = 5
 
 
 class CaseStart(BaseModel):

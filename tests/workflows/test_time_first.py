@@ -1,18 +1,25 @@
 """What time brings a case is recorded first, its e-mails after (workflows/kernel/outbox.py,
 NEXT_TASK; the case kernel's generation 4): the workflow task a reminder's or a lapse's timer
-wakes records it, shows it and writes it to the register, and holds its slot on the worker for
-nothing more; the e-mails it owes go out in the next task, then the register says "sent". When
-many deadlines end on one instant (every deadline ends at the end of a day in the authority's
-zone), every case's lapse is recorded before any case's e-mails are sent."""
+wakes records it, shows it in the case's current details and writes it to the register, and
+holds its slot on the worker for nothing more; the e-mails it owes go out in the next task, then
+the register says "sent". From generation 5 the Web UI's lists (search attributes) follow in that
+next task too (workflows/kernel/runtime.py, LISTS_WITH_THE_EMAILS). When many deadlines end on
+one instant (every deadline ends at the end of a day in the authority's zone), every case's
+lapse is recorded before any case's e-mails are sent."""
 
 from __future__ import annotations
 
 import uuid
 
+from api import procedures
 from tests.support.history import workflow_tasks
+from tests.support.samples import notification
 from tests.support.temporal import Stack, read_case
-from tests.workflows.test_aia import advance, deadline, eventually, mails, start
+from tests.workflows.test_aia import advance, deadline, eventually, mails, start, today
+from workflows import search_attributes as sa
 from workflows.kernel.outbox import NEXT_TASK
+from workflows.kernel.runtime import LISTS_WITH_THE_EMAILS
+from workflows.models import CURRENT_GENERATION
 
 HELD = "timer:e-mails of what time brought, in a task of their own"
 
@@ -40,16 +47,16 @@ async def test_a_lapse_is_recorded_and_written_before_its_e_mails_go_out(stack: 
     reminders = [s for s in case.history if s.kind == "reminder"]
     assert len(reminders) == 4 and len(held) == 5, tasks
     lapse_task = tasks[held[-1]]
-    # The lapse's task: shown (search attributes), written to the register, the e-mails' timer,
-    # and not one e-mail.
+    # The lapse's task: written to the register, the e-mails' timer, and not one e-mail; the
+    # lists wait for the next task (generation 5).
     assert "local:sync_register" in lapse_task and "local:send_email" not in lapse_task
-    assert "upsert" in lapse_task
-    # The next task: both escalation e-mails, then one register write with their outcome.
-    assert _after(tasks, held[-1]) == [
-        "local:send_email",
-        "local:send_email",
-        "local:sync_register",
-    ]
+    assert "upsert" not in lapse_task
+    # The next task: both escalation e-mails, the lists (Overdue, the next deadline: upserted
+    # on the turn the first e-mail's outcome brings), then one register write with the e-mails'
+    # outcome.
+    *sent_and_shown, last = _after(tasks, held[-1])
+    assert sorted(sent_and_shown) == ["local:send_email", "local:send_email", "upsert"]
+    assert last == "local:sync_register"
     for i in held[:-1]:  # a reminder: its one e-mail to the officer, then the register
         assert "local:send_email" not in tasks[i]
         assert _after(tasks, i) == ["local:send_email", "local:sync_register"]
@@ -82,3 +89,44 @@ async def test_the_register_shows_the_lapse_with_its_e_mails_pending_then_sent(
 def test_the_held_e_mails_wait_for_the_next_task_only() -> None:
     # A timer the server fires at once: the e-mails are held for a workflow task, not for time.
     assert NEXT_TASK.total_seconds() <= 0.001
+
+
+async def test_the_lists_show_the_lapse_once_its_e_mails_went_out(stack: Stack) -> None:
+    assert CURRENT_GENERATION >= LISTS_WITH_THE_EMAILS
+    case = await start(stack, f"FIRST-{uuid.uuid4().hex[:6]}")
+    cid = case.case_id
+    handle = stack.client.get_workflow_handle(cid)
+    before = (await handle.describe()).typed_search_attributes
+    assert before.get(sa.OVERDUE) is False
+    assert before.get(sa.NEXT_DEADLINE_KIND) == "acknowledgement"
+    await advance(stack, 92)  # the acknowledgement's 90 days lapse, CP Art 9(1)
+
+    async def listed() -> bool:
+        attributes = (await handle.describe()).typed_search_attributes
+        return attributes.get(sa.OVERDUE) is True and attributes.get(sa.MESSAGES_PENDING) is False
+
+    assert await eventually(listed)  # the Web UI's "Overdue" list has it
+    attributes = (await handle.describe()).typed_search_attributes
+    view = await read_case(stack, cid)
+    assert view.overdue and view.next_deadline is not None
+    assert attributes.get(sa.NEXT_DEADLINE_KIND) == view.next_deadline.key
+    assert attributes.get(sa.NEXT_DEADLINE) == view.next_deadline.ends_at
+
+
+async def test_a_case_of_generation_4_shows_its_lists_in_the_lapse_s_task(stack: Stack) -> None:
+    # Its history holds the upsert in the task that recorded the lapse: it keeps doing so.
+    now = await stack.env.get_current_time()
+    body = notification(f"FIRST-{uuid.uuid4().hex[:6]}")
+    opened = procedures.AIA.open(stack.settings, body, await today(stack), now)
+    old = opened.start.model_copy(update={"generation": 4})
+    await stack.client.start_workflow(
+        procedures.AIA.workflow_type, old, id=opened.case_id, task_queue=stack.settings.task_queue
+    )
+    await advance(stack, 92)
+    case = await read_case(stack, opened.case_id)
+    missed = [m for m in case.outgoing if m.purpose == "deadline_missed"]
+    assert len(missed) == 2 and all(m.status == "sent" for m in missed), missed
+    tasks = await workflow_tasks(stack, opened.case_id)
+    held = max(i for i, t in enumerate(tasks) if HELD in t)
+    assert "upsert" in tasks[held] and "local:sync_register" in tasks[held]
+    assert _after(tasks, held) == ["local:send_email", "local:send_email", "local:sync_register"]

@@ -26,8 +26,9 @@ class Projection:
         self._shown: dict[str, Any] = {}
         self._fingerprint: str | None = None
 
-    def show(self, view: CaseView[Any], messages_pending: bool) -> None:
-        """Bring the Web UI's search attributes and current details up to date."""
+    def show(self, view: CaseView[Any], messages_pending: bool, *, lists: bool = True) -> None:
+        """Bring the Web UI's current details up to date, and with ``lists`` its search
+        attributes (without: they are upserted on the next call that has it)."""
         nxt = view.next_deadline
         values: list[tuple[str, SearchAttributeUpdate[Any], Any]] = [
             (sa.STAGE.name, sa.STAGE.value_set(view.stage), view.stage),
@@ -63,9 +64,10 @@ class Projection:
             updates = [u for name, u, _ in values if name != sa.LMO_ID.name]
         else:
             updates = [u for name, u, v in values if self._shown.get(name, ...) != v]
-        if updates:
-            workflow.upsert_search_attributes(updates)
-        self._shown.update({name: v for name, _, v in values})
+        if lists:
+            if updates:
+                workflow.upsert_search_attributes(updates)
+            self._shown.update({name: v for name, _, v in values})
         workflow.set_current_details(
             details_markdown(self.details(view, timeline_url=self.timeline_url(view.case_id)))
         )

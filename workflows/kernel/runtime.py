@@ -59,6 +59,17 @@ SHOWN_BEFORE_WRITTEN = 3
 # same task, as their histories say.
 TIME_FIRST = 4
 
+# From this generation the Web UI's lists (the search attributes: Overdue, the next deadline,
+# the stage) follow what time brought in that next task, with the e-mails' outcome, where
+# generation 4 upserted them in the task that recorded it. The record comes first: the lapse is
+# in the case's history, its current details and the register when its task completes. Each
+# upsert is a write of the case's visibility row (with every index over it) on the server, as
+# costly to the dev server as the e-mails' timer: at 1,000 lapses on one instant, the last
+# lapse was recorded about a quarter sooner without it (docs/performance.md, "Lists with the
+# e-mails"). A case whose held e-mails turn out not to be tried in the next task (its history
+# grew long meanwhile) shows its lists at once, as before.
+LISTS_WITH_THE_EMAILS = 5
+
 # The generation from which a case has each patch's behaviour without asking (CaseStart.
 # generation). A later release that adds patches raises CURRENT_GENERATION and names them here
 # with the new number; cases of an earlier generation keep asking for those.
@@ -108,6 +119,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         ]
     else:
         case.outbox.local_first = _has(case, EMAIL_LOCAL_PATCH)
+        case.outbox.show_when_not_held = case.generation >= LISTS_WITH_THE_EMAILS
         deliveries = [asyncio.create_task(case.outbox.deliver_all())]
     alarm = _Alarm()
     while not procedure.closed:
@@ -118,7 +130,10 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         for arrival in case.react(events):
             procedure.on_arrival(arrival)
         case.outbox.hold_for_next_task = False
-        _show(procedure)
+        _show(
+            procedure,
+            lists=not (case.generation >= LISTS_WITH_THE_EMAILS and case.outbox.holding),
+        )
         if procedure.closed:
             break
         if not case.legacy and case.history_is_long():
@@ -197,10 +212,11 @@ def _has(case: Case, patch: str) -> bool:
     return workflow.patched(patch)
 
 
-def _show(procedure: CaseProcedure) -> None:
+def _show(procedure: CaseProcedure, *, lists: bool = True) -> None:
+    """Show the case: its current details, and with ``lists`` its search attributes."""
     case = procedure.case
     view = procedure.current_view()
-    case.projection.show(view, messages_pending=bool(case.outbox.waiting))
+    case.projection.show(view, messages_pending=bool(case.outbox.waiting), lists=lists)
     if case.legacy or case.projection.changed(view):
         case.state.version += 1
 
