@@ -146,6 +146,14 @@ class Measured:
     # PostgreSQL too; and per bare sleeper (woken, its three no-op activities run)
     cpu_per_lapse: dict[str, float] = field(default_factory=dict)
     cpu_per_bare_sleeper: dict[str, float] = field(default_factory=dict)
+    # component → cores used from the instant until the last lapse was recorded, and from then
+    # until the last e-mail was delivered: which process the storm's two phases wait for
+    cpu_while_lapses: dict[str, float] = field(default_factory=dict)
+    cpu_while_emails: dict[str, float] = field(default_factory=dict)
+    # the same of the bare storm: until the last sleeper woke, and from then until the last one
+    # had run its three activities
+    cpu_while_bare_woke: dict[str, float] = field(default_factory=dict)
+    cpu_while_bare_ran: dict[str, float] = field(default_factory=dict)
     storm_at: str = ""
     bare_storm_at: str = ""
     notes: list[str] = field(default_factory=list)
@@ -626,8 +634,10 @@ class LiveRun:
         self.m.lapses_expected, self.m.emails_expected = n, 2 * n
         deadline = time.monotonic() + self.o.storm_timeout + wait
         lapses, emails = 0, 0
+        samples = [_cpu_sample(every)]
         while time.monotonic() < deadline:
-            await asyncio.sleep(2)
+            await asyncio.sleep(1)
+            samples.append(_cpu_sample(every))
             lapses = await self.pool.fetchval(
                 "SELECT count(*) FROM audit_log WHERE kind = 'deadline_missed' "
                 "AND case_id = ANY($1::text[])",
@@ -640,6 +650,7 @@ class LiveRun:
             )
             if lapses >= n and emails >= 2 * n:
                 break
+        samples.append(_cpu_sample(every))
         elapsed = time.monotonic() - t_cpu
         self.m.cpu_during_storm = {
             c: round((cpu_seconds(p) - cpu0[c]) / elapsed, 2) for c, p in pids.items()
@@ -682,6 +693,12 @@ class LiveRun:
                 last[r["case_id"]] = max(last.get(r["case_id"], 0.0), when)
                 complete[r["case_id"]] += 1
         self.m.email_delays = [t - at for c, t in last.items() if complete[c] >= 2]
+        if self.m.lapse_delays:
+            lapsed = at + max(self.m.lapse_delays)
+            self.m.cpu_while_lapses = cores_between(samples, at, lapsed)
+            if self.m.email_delays:
+                mailed = at + max(self.m.email_delays)
+                self.m.cpu_while_emails = cores_between(samples, lapsed, mailed)
 
     async def bare_storm(self) -> None:
         n = len(self.storm_ids)
@@ -707,15 +724,32 @@ class LiveRun:
         pids = {"temporal": self._pid("temporal"), "bare-worker": self.spawned["bare-worker"].pid}
         await asyncio.sleep(max(wake - 1 - time.time(), 0))
         cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
+        samples = [_cpu_sample(pids)]
+
+        async def sample() -> None:
+            while True:
+                await asyncio.sleep(1)
+                samples.append(_cpu_sample(pids))
+
+        sampler = asyncio.create_task(sample())
         results = await asyncio.gather(
             *(asyncio.wait_for(h.result(), self.o.storm_timeout + lead) for h in handles),
             return_exceptions=True,
         )
+        sampler.cancel()
+        samples.append(_cpu_sample(pids))
         self.m.cpu_per_bare_sleeper = _cpu_per(pids, cpu0, n)
         for r in results:
             if isinstance(r, list):
                 self.m.bare_woke.append(r[0] - wake)
                 self.m.bare_done.append(r[1] - wake)
+        if self.m.bare_woke:
+            woke = wake + max(self.m.bare_woke)
+            self.m.cpu_while_bare_woke = cores_between(samples, wake, woke)
+            if self.m.bare_done:
+                self.m.cpu_while_bare_ran = cores_between(
+                    samples, woke, wake + max(self.m.bare_done)
+                )
 
 
 # What the worker's CPU samples during the storm are spent on: a sample counts for every part
@@ -730,6 +764,31 @@ PROFILE_PARTS = {
     "the SDK's core bridge": ("temporalio/bridge",),
     "logging": ("structlog", "logging/__init__.py"),
 }
+
+
+CpuSample = tuple[float, dict[str, float]]  # (wall clock, component → CPU seconds so far)
+
+
+def _cpu_sample(pids: dict[str, int]) -> CpuSample:
+    return time.time(), {c: tree_cpu_seconds(p) for c, p in pids.items()}
+
+
+def cores_between(samples: list[CpuSample], start: float, end: float) -> dict[str, float]:
+    """Cores each component used between two instants, from cumulative CPU samples taken about
+    a second apart (read between samples on the straight line joining them); empty when the
+    samples do not cover the window."""
+    if end <= start or not samples or samples[0][0] > start or samples[-1][0] < end:
+        return {}
+
+    def at(t: float) -> dict[str, float]:
+        for (t0, c0), (t1, c1) in zip(samples, samples[1:], strict=False):
+            if t0 <= t <= t1:
+                share = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+                return {k: c0[k] + (c1.get(k, c0[k]) - c0[k]) * share for k in c0}
+        return dict(samples[-1][1])
+
+    before, after = at(start), at(end)
+    return {k: round((after[k] - before[k]) / (end - start), 2) for k in before}
 
 
 def _cpu_per(pids: dict[str, int], before: dict[str, float], count: int) -> dict[str, float]:

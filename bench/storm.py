@@ -7,7 +7,8 @@ deadline (CP Art 9(1)) passes on one instant a few minutes after the stack start
 recorded, both escalation e-mails delivered), then the bare storm (as many bare workflows asleep
 until one instant, then three no-op activities). Prints p50/p99 of each, their ratios, and the
 CPU per lapse of the dev server, the worker, the API, the SMTP sink and PostgreSQL (its
-backends), beside the CPU per bare sleeper of the dev server and the bare worker. Writes
+backends), and the cores each used while the lapses were recorded and while the e-mails went
+out, beside the CPU per bare sleeper of the dev server and the bare worker. Writes
 ``bench/results/<date>-storm.json``. About six minutes with 1,000 cases; nothing else should run
 meanwhile. Settings come from the environment as the stack's do and are written with the
 figures.
@@ -71,6 +72,10 @@ async def measure(cases: int, seconds_per_case: float) -> dict[str, Any]:
         "ratio_emails_to_bare_done_p99": _ratio(m.email_delays, m.bare_done),
         "task_timeouts_by_type": m.storm_timeouts_by_type,
         "cpu_during_storm_cores": m.cpu_during_storm,
+        "cpu_while_lapses_cores": m.cpu_while_lapses,
+        "cpu_while_emails_cores": m.cpu_while_emails,
+        "cpu_while_bare_woke_cores": m.cpu_while_bare_woke,
+        "cpu_while_bare_ran_cores": m.cpu_while_bare_ran,
         "cpu_ms_per_lapse": ms | {"all": round(sum(ms.values()), 2)},
         "cpu_ms_per_bare_sleeper": bare_ms | {"all": round(sum(bare_ms.values()), 2)},
         "worker_profile": m.worker_profile,
@@ -98,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{key:>22}: {result[key]}")
     print(f"lapse p99 / bare woke p99: {result['ratio_lapse_to_bare_woke_p99']}; e-mails p99 / "
           f"bare done p99: {result['ratio_emails_to_bare_done_p99']}")  # fmt: skip
+    print(f"cores until the last lapse: {result['cpu_while_lapses_cores']}; from then until the "
+          f"last e-mail: {result['cpu_while_emails_cores']}")  # fmt: skip
+    print(f"bare: cores until the last woke: {result['cpu_while_bare_woke_cores']}; from then "
+          f"until the last was done: {result['cpu_while_bare_ran_cores']}")  # fmt: skip
     print(f"CPU ms per lapse: {result['cpu_ms_per_lapse']}")
     print(f"CPU ms per bare sleeper: {result['cpu_ms_per_bare_sleeper']}")
     print(f"written to {path}")

@@ -87,3 +87,20 @@ def test_memory_is_projected_until_the_cache_is_full_then_measured() -> None:
     # The goal is 300 MB, decimal: 286.1 MiB.
     assert figure.verdict is Verdict.MISSED
     assert memory_figure(few).verdict is Verdict.MET
+
+
+def test_cores_between_two_instants_are_read_from_cumulative_samples() -> None:
+    samples = [
+        (100.0, {"temporal": 10.0, "worker": 5.0}),
+        (101.0, {"temporal": 10.8, "worker": 5.5}),
+        (102.0, {"temporal": 11.8, "worker": 5.6}),
+        (103.0, {"temporal": 12.0, "worker": 6.6}),
+    ]
+
+    assert live.cores_between(samples, 100.0, 102.0) == {"temporal": 0.9, "worker": 0.3}
+    # Between samples, on the line joining them: at 100.5, 10.4 and 5.25 s of CPU.
+    assert live.cores_between(samples, 100.5, 103.0) == {"temporal": 0.64, "worker": 0.54}
+    # A window the samples do not cover, or no window at all, says nothing.
+    assert live.cores_between(samples, 99.0, 101.0) == {}
+    assert live.cores_between(samples, 101.0, 104.0) == {}
+    assert live.cores_between(samples, 102.0, 102.0) == {}
