@@ -38,11 +38,12 @@ async def local_activities_after_update(stack: Stack, case_id: str) -> list[str]
     return types
 
 
-async def workflow_tasks(stack: Stack, case_id: str) -> list[list[str]]:
-    """What each completed workflow task of the case did, in order: ``local:<activity>`` for a
-    local activity, ``timer:<summary>`` for a timer started (its summary, or its id), ``upsert``
+async def workflow_tasks(stack: Stack, case_id: str, run_id: str | None = None) -> list[list[str]]:
+    """What each completed workflow task of the case's run (None: its latest) did, in order:
+    ``local:<activity>`` for a local activity, ``activity:<activity>`` for an activity scheduled
+    on the server, ``timer:<summary>`` for a timer started (its summary, or its id), ``upsert``
     for search attributes; a task that did none of these is an empty list."""
-    history = await stack.client.get_workflow_handle(case_id).fetch_history()
+    history = await stack.client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
     tasks: list[list[str]] = []
     for event in history.events:
         kind = event.event_type
@@ -59,6 +60,9 @@ async def workflow_tasks(stack: Stack, case_id: str) -> list[list[str]]:
             tasks[-1].append(f"timer:{name}")
         elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and tasks:
             tasks[-1].append("upsert")
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and tasks:
+            scheduled = event.activity_task_scheduled_event_attributes
+            tasks[-1].append(f"activity:{scheduled.activity_type.name}")
     return tasks
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from api import procedures
 from api.cases import run_command, submit_notification
 from api.errors import CommandRefused, InvalidCommand
 from tests.support.samples import notification
@@ -56,6 +57,21 @@ async def start(stack: Stack, reference: str, **overrides: Any) -> CaseView:
     )
     assert created
     return case
+
+
+async def start_with(stack: Stack, reference: str, **start: Any) -> tuple[str, str]:
+    """Start an AIA case as the API opens it, with fields of its start changed (e.g. the kernel
+    generation an older release opened it under); returns its case id and first run id."""
+    now = await stack.env.get_current_time()
+    opened = procedures.AIA.open(stack.settings, notification(reference), await today(stack), now)
+    handle = await stack.client.start_workflow(
+        procedures.AIA.workflow_type,
+        opened.start.model_copy(update=start),
+        id=opened.case_id,
+        task_queue=stack.settings.task_queue,
+    )
+    assert handle.first_execution_run_id is not None
+    return opened.case_id, handle.first_execution_run_id
 
 
 async def advance(stack: Stack, days: float) -> None:

@@ -9,11 +9,9 @@ import uuid
 
 from temporalio.api.enums.v1 import EventType
 
-from api import procedures
 from api.cases import run_command
-from tests.support.samples import notification
 from tests.support.temporal import Stack, read_case
-from tests.workflows.test_aia import start, today
+from tests.workflows.test_aia import start, start_with
 from workflows.aia.models import Acknowledge
 from workflows.kernel.outbox import EMAIL_LOCAL_PATCH
 from workflows.kernel.runtime import KERNEL_PATCH, REGISTER_LOCAL_PATCH, WAKE_EARLY_PATCH
@@ -56,12 +54,6 @@ async def test_a_new_case_records_no_patch_marker(stack: Stack) -> None:
 
 
 async def test_a_case_of_the_first_generation_asks_its_history(stack: Stack) -> None:
-    now = await stack.env.get_current_time()
-    body = notification(f"GEN-{uuid.uuid4().hex[:6]}")
-    opened = procedures.AIA.open(stack.settings, body, await today(stack), now)
-    old = opened.start.model_copy(update={"generation": 1})
-    await stack.client.start_workflow(
-        procedures.AIA.workflow_type, old, id=opened.case_id, task_queue=stack.settings.task_queue
-    )
-    await _acknowledged(stack, opened.case_id)
-    assert await _markers(stack, opened.case_id) == (PATCHES, 0)
+    case_id, _ = await start_with(stack, f"GEN-{uuid.uuid4().hex[:6]}", generation=1)
+    await _acknowledged(stack, case_id)
+    assert await _markers(stack, case_id) == (PATCHES, 0)

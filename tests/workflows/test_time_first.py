@@ -9,19 +9,35 @@ lapse is recorded before any case's e-mails are sent."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from api import procedures
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+
 from tests.support.history import workflow_tasks
-from tests.support.samples import notification
 from tests.support.temporal import Stack, read_case
-from tests.workflows.test_aia import advance, deadline, eventually, mails, start, today
+from tests.workflows.test_aia import (
+    advance,
+    deadline,
+    eventually,
+    mails,
+    start,
+    start_with,
+)
 from workflows import search_attributes as sa
 from workflows.kernel.outbox import NEXT_TASK
 from workflows.kernel.runtime import LISTS_WITH_THE_EMAILS
 from workflows.models import CURRENT_GENERATION
 
 HELD = "timer:e-mails of what time brought, in a task of their own"
+STARTED = EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+TIMER = EventType.EVENT_TYPE_TIMER_STARTED
+
+
+def _summary(event: HistoryEvent) -> str:
+    data = event.user_metadata.summary.data
+    return f"timer:{json.loads(data)}" if data else ""
 
 
 def _after(tasks: list[list[str]], held_at: int) -> list[str]:
@@ -115,18 +131,40 @@ async def test_the_lists_show_the_lapse_once_its_e_mails_went_out(stack: Stack) 
 
 async def test_a_case_of_generation_4_shows_its_lists_in_the_lapse_s_task(stack: Stack) -> None:
     # Its history holds the upsert in the task that recorded the lapse: it keeps doing so.
-    now = await stack.env.get_current_time()
-    body = notification(f"FIRST-{uuid.uuid4().hex[:6]}")
-    opened = procedures.AIA.open(stack.settings, body, await today(stack), now)
-    old = opened.start.model_copy(update={"generation": 4})
-    await stack.client.start_workflow(
-        procedures.AIA.workflow_type, old, id=opened.case_id, task_queue=stack.settings.task_queue
-    )
+    case_id, _ = await start_with(stack, f"FIRST-{uuid.uuid4().hex[:6]}", generation=4)
     await advance(stack, 92)
-    case = await read_case(stack, opened.case_id)
+    case = await read_case(stack, case_id)
     missed = [m for m in case.outgoing if m.purpose == "deadline_missed"]
     assert len(missed) == 2 and all(m.status == "sent" for m in missed), missed
-    tasks = await workflow_tasks(stack, opened.case_id)
+    tasks = await workflow_tasks(stack, case_id)
     held = max(i for i, t in enumerate(tasks) if HELD in t)
     assert "upsert" in tasks[held] and "local:sync_register" in tasks[held]
     assert _after(tasks, held) == ["local:send_email", "local:send_email", "local:sync_register"]
+
+
+async def test_held_e_mails_left_to_the_activity_keep_no_list_waiting(stack: Stack) -> None:
+    # A case whose history is long when its lapse is recorded sends the lapse's e-mails by the
+    # activity (a continue-as-new follows, and a local activity must not share its task): no
+    # outcome comes in the next task, so the lists are upserted at once, not when the SMTP
+    # server has taken the e-mails.
+    probe, probe_run = await start_with(stack, f"FIRST-{uuid.uuid4().hex[:6]}")
+    await advance(stack, 92)
+    history = await stack.client.get_workflow_handle(probe, run_id=probe_run).fetch_history()
+    started = [e.event_id for e in history.events if e.event_type == STARTED]
+    # The last of the held e-mails' timers is the lapse's (the four reminders' come before).
+    held = max(e.event_id for e in history.events if e.event_type == TIMER and _summary(e) == HELD)
+    lapse_task = max(i for i in started if i < held)
+    early_wake = max(i for i in started if i < lapse_task)  # a minute before, nothing to do
+    # The history is long from the lapse's task on (its length there is its task's started
+    # event), not before it.
+    case_id, run_id = await start_with(
+        stack, f"FIRST-{uuid.uuid4().hex[:6]}", continue_as_new_after_events=early_wake + 1
+    )
+    await advance(stack, 92)
+    case = await read_case(stack, case_id)
+    missed = [m for m in case.outgoing if m.purpose == "deadline_missed"]
+    assert len(missed) == 2 and all(m.status == "sent" for m in missed), missed
+    tasks = await workflow_tasks(stack, case_id, run_id)
+    (lapsed,) = [t for t in tasks if "activity:send_email" in t]
+    assert lapsed.count("activity:send_email") == 2 and "upsert" in lapsed, lapsed
+    assert not any(HELD in t for t in tasks[tasks.index(lapsed) :])
