@@ -148,13 +148,22 @@ def _timeout_kinds(by_type: dict[str, int]) -> str:
 def storm_figures(m: live.Measured) -> list[Figure]:
     n = m.lapses_expected
     cpu = ", ".join(f"{k} {v} cores" for k, v in m.cpu_during_storm.items())
+    if m.cpu_while_lapses:
+        cpu += "; until the last lapse: " + ", ".join(
+            f"{k} {v}" for k, v in m.cpu_while_lapses.items() if v
+        )
+    if m.cpu_while_bare_woke:
+        cpu += "; bare, until the last woke: " + ", ".join(
+            f"{k} {v}" for k, v in m.cpu_while_bare_woke.items() if v
+        )
     fired = (
         f" the cases' timers fired p50 {_num(percentile(m.timer_delays, 50))} s, p99 "
         f"{_num(percentile(m.timer_delays, 99))} s after the instant (the rest is the wait of "
         "the workflow task that follows, to be handed to the worker);"
         + (
             f" that workflow task completed (the lapse in the case's history for good and in "
-            f"the register; from the kernel's generation 4 its e-mails go out in the next task)"
+            f"the register; its e-mails, from the kernel's generation 4, and the Web UI's lists, "
+            f"from generation 5, follow in the next task)"
             f" p50 {_num(percentile(m.lapse_task_done, 50))}"
             f" s, p99 {_num(percentile(m.lapse_task_done, 99))} s;"
             if m.lapse_task_done
@@ -188,6 +197,10 @@ def storm_figures(m: live.Measured) -> list[Figure]:
             "cpu": m.cpu_during_storm,
             "cpu_per_lapse": m.cpu_per_lapse,
             "cpu_per_bare_sleeper": m.cpu_per_bare_sleeper,
+            "cpu_while_lapses": m.cpu_while_lapses,
+            "cpu_while_emails": m.cpu_while_emails,
+            "cpu_while_bare_woke": m.cpu_while_bare_woke,
+            "cpu_while_bare_ran": m.cpu_while_bare_ran,
             "worker_profile": m.worker_profile,
             "task_timeouts": m.storm_task_timeouts,
             "cases_with_task_timeouts": m.storm_cases_timed_out,

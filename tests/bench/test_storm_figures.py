@@ -37,6 +37,24 @@ def test_the_lapse_is_judged_on_its_step_and_reports_its_task_done() -> None:
     assert (emails.measured, emails.baseline) == (3.0, 4.0)
 
 
+def test_the_storm_says_which_process_each_phase_kept_busy() -> None:
+    lapse, _ = storm_figures(
+        measured(
+            timer_delays=[0.01],
+            cpu_during_storm={"temporal": 0.6, "worker": 0.7},
+            cpu_while_lapses={"temporal": 0.74, "api": 0.0, "worker": 0.58},
+            cpu_while_emails={"temporal": 0.57, "worker": 0.79},
+            cpu_while_bare_woke={"temporal": 0.96, "bare-worker": 0.31},
+        )
+    )
+
+    assert lapse.detail.endswith(
+        "CPU during it: temporal 0.6 cores, worker 0.7 cores; until the last lapse: temporal "
+        "0.74, worker 0.58; bare, until the last woke: temporal 0.96, bare-worker 0.31"
+    )
+    assert lapse.extra["cpu_while_emails"] == {"temporal": 0.57, "worker": 0.79}
+
+
 def test_workflow_tasks_the_server_timed_out_are_counted() -> None:
     lapse, _ = storm_figures(
         measured(
