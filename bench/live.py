@@ -59,7 +59,7 @@ STAFF = "staff:bench"
 class Options:
     cases: int = 200  # the storm's cases, opened through the API (the intake figure)
     background: int = 0  # more open cases, received today (their deadlines far off)
-    commands: int = 160  # cases opened to be acknowledged, one Update each
+    commands: int = 400  # cases opened to be acknowledged, one Update each
     hot: int = 50
     intake_clients: int = 8
     readers: int = 20
