@@ -92,10 +92,10 @@ class Outbox:
         self.hold_for_next_task = False
         self._held: set[str] = set()  # e-mails waiting for the next workflow task
         self._next_task_timer: asyncio.Future[None] | None = None
-        # Set by the run loop from generation 5 (LISTS_WITH_THE_EMAILS), whose search
-        # attributes wait for the held e-mails' task: a held e-mail that is not tried there
-        # after all asks the run loop for a turn, which shows them.
-        self.show_when_not_held = False
+        # Set by the run loop from generation 5 (LISTS_WITH_THE_EMAILS): the search attributes
+        # wait for the held e-mails' task (``holds_lists``), and a held e-mail that is not tried
+        # there after all asks the run loop for a turn, which shows them.
+        self.lists_follow_held = False
 
     # ---- queueing -------------------------------------------------------------------------
 
@@ -154,9 +154,10 @@ class Outbox:
         )
 
     @property
-    def holding(self) -> bool:
-        """E-mails are held for the next workflow task (NEXT_TASK)."""
-        return bool(self._held)
+    def holds_lists(self) -> bool:
+        """E-mails are held for the next workflow task (NEXT_TASK), and the search attributes
+        wait for it with them."""
+        return self.lists_follow_held and bool(self._held)
 
     def sending_locally(self) -> bool:
         """An e-mail is about to be tried, or being tried, inside this workflow task: the
@@ -240,7 +241,7 @@ class Outbox:
         # Asked again after the wait: a case whose history grew long meanwhile uses the activity.
         self._held.discard(message.key)
         if legacy or not self._trying_locally(message):
-            if held and self.show_when_not_held:
+            if held and self.lists_follow_held:
                 self._on_change()  # no outcome comes in the next task to show the case with
             self._local_done.add(message.key)
             delivery: EmailDelivery = await workflow.execute_activity_method(

@@ -119,7 +119,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         ]
     else:
         case.outbox.local_first = _has(case, EMAIL_LOCAL_PATCH)
-        case.outbox.show_when_not_held = case.generation >= LISTS_WITH_THE_EMAILS
+        case.outbox.lists_follow_held = case.generation >= LISTS_WITH_THE_EMAILS
         deliveries = [asyncio.create_task(case.outbox.deliver_all())]
     alarm = _Alarm()
     while not procedure.closed:
@@ -130,10 +130,7 @@ async def run_case(procedure: CaseProcedure) -> CaseView[Any]:
         for arrival in case.react(events):
             procedure.on_arrival(arrival)
         case.outbox.hold_for_next_task = False
-        _show(
-            procedure,
-            lists=not (case.generation >= LISTS_WITH_THE_EMAILS and case.outbox.holding),
-        )
+        _show(procedure, lists=not case.outbox.holds_lists)
         if procedure.closed:
             break
         if not case.legacy and case.history_is_long():
