@@ -627,14 +627,14 @@ class LiveRun:
         pids = self._component_pids()
         cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
         every = pids | self._sink_and_database()
-        tree0 = {c: tree_cpu_seconds(p) for c, p in every.items()}
+        samples = [_cpu_sample(every)]  # cumulative, the first the CPU per lapse counts from
+        tree0 = samples[0][1]
         profile = self._profile(pids["worker"], min(self.o.storm_timeout, 180.0))
         t_cpu = time.monotonic()
         n = len(self.storm_ids)
         self.m.lapses_expected, self.m.emails_expected = n, 2 * n
         deadline = time.monotonic() + self.o.storm_timeout + wait
         lapses, emails = 0, 0
-        samples = [_cpu_sample(every)]
         while time.monotonic() < deadline:
             await asyncio.sleep(1)
             samples.append(_cpu_sample(every))
@@ -723,8 +723,8 @@ class LiveRun:
         # What a sleeper costs the server and the bare worker, from just before the instant.
         pids = {"temporal": self._pid("temporal"), "bare-worker": self.spawned["bare-worker"].pid}
         await asyncio.sleep(max(wake - 1 - time.time(), 0))
-        cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
         samples = [_cpu_sample(pids)]
+        cpu0 = samples[0][1]
 
         async def sample() -> None:
             while True:
