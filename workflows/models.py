@@ -209,8 +209,10 @@ class BchPolicy(BaseModel):
 # Generation 3: the register is written once a change is shown (workflows/kernel/runtime.py).
 # Generation 4: the e-mails of a reminder or a lapse go out in the workflow task after the one
 # that recorded it (workflows/kernel/outbox.py, NEXT_TASK). Generation 5: the search attributes
-# follow in that next task too (workflows/kernel/runtime.py, LISTS_WITH_THE_EMAILS).
-CURRENT_GENERATION = 5
+# follow in that next task too (workflows/kernel/runtime.py, LISTS_WITH_THE_EMAILS). Generation 6:
+# only a turn its timer woke holds them; what the opening finds due goes out in the opening's
+# task (HELD_ONLY_WHEN_TIME_WOKE).
+CURRENT_GENERATION = 6
 
 
 class CaseStart(BaseModel):

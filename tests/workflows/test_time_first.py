@@ -5,18 +5,21 @@ holds its slot on the worker for nothing more; the e-mails it owes go out in the
 the register says "sent". From generation 5 the Web UI's lists (search attributes) follow in that
 next task too (workflows/kernel/runtime.py, LISTS_WITH_THE_EMAILS). When many deadlines end on
 one instant (every deadline ends at the end of a day in the authority's zone), every case's
-lapse is recorded before any case's e-mails are sent."""
+lapse is recorded before any case's e-mails are sent. From generation 6 only what a timer wakes
+is held: what a case's opening finds already due goes out in the opening's own task
+(HELD_ONLY_WHEN_TIME_WOKE)."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 from tests.support.history import workflow_tasks
-from tests.support.temporal import Stack, read_case
+from tests.support.temporal import Stack, read_case, record_history
 from tests.workflows.test_aia import (
     advance,
     deadline,
@@ -24,10 +27,11 @@ from tests.workflows.test_aia import (
     mails,
     start,
     start_with,
+    today,
 )
 from workflows import search_attributes as sa
 from workflows.kernel.outbox import NEXT_TASK
-from workflows.kernel.runtime import LISTS_WITH_THE_EMAILS
+from workflows.kernel.runtime import HELD_ONLY_WHEN_TIME_WOKE, LISTS_WITH_THE_EMAILS
 from workflows.models import CURRENT_GENERATION
 
 HELD = "timer:e-mails of what time brought, in a task of their own"
@@ -168,3 +172,48 @@ async def test_held_e_mails_left_to_the_activity_keep_no_list_waiting(stack: Sta
     (lapsed,) = [t for t in tasks if "activity:send_email" in t]
     assert lapsed.count("activity:send_email") == 2 and "upsert" in lapsed, lapsed
     assert not any(HELD in t for t in tasks[tasks.index(lapsed) :])
+
+
+async def test_a_case_entered_late_sends_its_catch_up_in_its_opening_task(stack: Stack) -> None:
+    """A notification received 80 days ago and entered today: the acknowledgement (CP Art 9(1),
+    90 days) is due in 10 days, and the reminder the opening finds due goes out in the opening's
+    own workflow task, with the lists and one register write after it: no task of its own."""
+    assert CURRENT_GENERATION >= HELD_ONLY_WHEN_TIME_WOKE
+    received = await today(stack) - timedelta(days=80)
+    case = await start(stack, f"LATE-{uuid.uuid4().hex[:6]}", received_on=received.isoformat())
+    cid = case.case_id
+
+    async def reminded() -> list[str]:
+        view = await read_case(stack, cid)
+        return [m.status for m in view.outgoing if m.purpose == "deadline_reminder"]
+
+    assert await eventually(reminded) == ["sent"]
+    assert len([m for m in mails(stack, cid) if m["X-Template"].endswith("deadline_reminder")]) == 1
+    # (The test server adds an empty task of its own for reads made meanwhile.)
+    (opening,) = [t for t in await workflow_tasks(stack, cid) if t]
+    upsert, timer, *rest = opening
+    assert upsert == "upsert" and timer.startswith("timer:reminder: acknowledgement"), opening
+    assert rest == ["local:send_email", "local:sync_register"], opening
+    # A reminder its timer wakes is still held for the next task (the 7-day one, on day 83).
+    await advance(stack, 4)
+    tasks = [t for t in await workflow_tasks(stack, cid) if t]
+    assert any(HELD in step for step in tasks[-2]), tasks
+    assert tasks[-1] == ["local:send_email", "local:sync_register"], tasks
+    await record_history(stack, cid, "aia_entered_late_caught_up")
+
+
+async def test_a_case_of_generation_5_entered_late_holds_its_catch_up(stack: Stack) -> None:
+    # Its history holds the opening's reminder for a task of its own: it keeps doing so.
+    received = await today(stack) - timedelta(days=80)
+    case_id, _ = await start_with(
+        stack, f"LATE-{uuid.uuid4().hex[:6]}", generation=5, received_on=received
+    )
+
+    async def sent() -> bool:
+        view = await read_case(stack, case_id)
+        return [m.status for m in view.outgoing if m.purpose == "deadline_reminder"] == ["sent"]
+
+    assert await eventually(sent)
+    opening, after = [t for t in await workflow_tasks(stack, case_id) if t]
+    assert HELD in opening and "local:send_email" not in opening and "upsert" not in opening
+    assert after == ["local:send_email", "upsert", "local:sync_register"], after
