@@ -116,7 +116,7 @@ def procedure_goals(p: procedures.ProcedureFigures) -> list[Goal]:
 
 def clock_section(c: statutory_clock.ClockFigures) -> list[str]:
     return [
-        "## 1. Statutory clock (`workflows/clock.py`, `compute_deadline`)",
+        "## 1. Statutory clock (`workflows/clock/`, `compute_deadline`)",
         "",
         "Typical AIA decision period: 270 days from receipt 2027-01-10 (Art 10(3)), two stops "
         "(12 and 18 days, Art 10(3)(c)), one extension (Art 10(3)(d)). Best of three rounds.",

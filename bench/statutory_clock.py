@@ -1,4 +1,4 @@
-"""Benchmark of the statutory clock (workflows/clock.py): deadlines per second and memory.
+"""Benchmark of the statutory clock (workflows/clock/): deadlines per second and memory.
 
 The case is a typical AIA decision period: 270 days from receipt (Art 10(3)), two stops while
 information was awaited (Art 10(3)(c)) and one extension (Art 10(3)(d)).

@@ -1,7 +1,7 @@
 """A time zone made for the deadline storm: one whose local midnight falls on a chosen instant.
 
 A deadline counted in days passes when its last day ends in the authority's time zone
-(workflows/clock.py, ``end_of_day``). With the receipt dates of 1,000 cases put 90 days back
+(workflows/clock/, ``end_of_day``). With the receipt dates of 1,000 cases put 90 days back
 (CP Art 9(1): acknowledgement within 90 days of receipt) and a zone whose day ends a few minutes
 from now in real time, all their acknowledgement deadlines pass on one instant. The zone is a
 fixed offset, written as a TZif file (RFC 8536) into a folder that is put first on

@@ -1,7 +1,7 @@
 """The deadline storm's time zone (bench/storm_zone.py): a fixed offset whose local midnight
 falls on a chosen instant, written as a TZif file that Python's zoneinfo reads, and the date of
 receipt whose 90-day acknowledgement deadline (CP Art 9(1)) passes exactly then by the
-statutory clock (workflows/clock.py)."""
+statutory clock (workflows/clock/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Worked examples for the statutory clock (workflows/clock.py).
+"""Worked examples for the statutory clock (workflows/clock/).
 
 Dates are chosen so that every figure can be checked by hand: 270 days from 2027-01-10 is
 2027-10-07 and 90 days from 2027-01-10 is 2027-04-10.
