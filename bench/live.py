@@ -139,6 +139,10 @@ class Measured:
     bare_done: list[float] = field(default_factory=list)
     cpu_during_storm: dict[str, float] = field(default_factory=dict)  # component → cores
     cpu_during_intake: dict[str, float] = field(default_factory=dict)
+    # component → CPU seconds per case opened, from the first notification until every case's
+    # first steps were done (what its opening owed: reminders due, the register), SMTP sink
+    # and PostgreSQL too
+    cpu_per_case_opened: dict[str, float] = field(default_factory=dict)
     # component → CPU seconds per command: our Update (the direct half) and the bare Update
     cpu_per_command: dict[str, float] = field(default_factory=dict)
     cpu_per_bare_update: dict[str, float] = field(default_factory=dict)
@@ -455,6 +459,8 @@ class LiveRun:
 
         pids = self._component_pids()
         cpu0 = {c: cpu_seconds(p) for c, p in pids.items()}
+        every = pids | self._sink_and_database()
+        tree0 = {c: tree_cpu_seconds(p) for c, p in every.items()}
         began = time.monotonic()
         self.m.intake.wall = await _gather_limited(
             # Bulk submission: the answer names the case without waiting for its first steps.
@@ -485,6 +491,7 @@ class LiveRun:
             rows = await self.pool.fetchval("SELECT count(*) FROM cases WHERE procedure = 'aia'")
             if rows >= total:
                 self.m.intake_settled_seconds = time.monotonic() - began
+                self.m.cpu_per_case_opened = _cpu_per(every, tree0, total - 1)
                 break
             await asyncio.sleep(1)
         self._note_rss("all opened", total)
