@@ -43,6 +43,7 @@ PASSTHROUGH_MODULES = (
     "workflows.models",
     "workflows.kernel",
     "workflows.aia.models",
+    "workflows.aia.notification",
     "workflows.aia.bch",
     "workflows.review.models",
     "workflows.treaty.models",
