@@ -66,6 +66,8 @@ PASSTHROUGH_MODULES = (
     "workflows.emergency.clocks",
     "workflows.emergency.bch",
     "workflows.response.models",
+    "workflows.response.opening",
+    "workflows.response.commands",
     "workflows.response.clocks",
     "workflows.response.procedure",
     "workflows.response.review",

@@ -17,7 +17,9 @@ from api.procedures.spec import (
 from infra.settings import Settings
 from workflows.models import Procedure
 from workflows.response import ResponseMeasures
+from workflows.response import commands as response_commands
 from workflows.response import models as response
+from workflows.response import opening as response_opening
 
 
 def response_case_id(party: str, reference: str) -> str:
@@ -41,9 +43,11 @@ def policy(settings: Settings) -> response.ResponsePolicy:
 
 
 def _open_response(
-    settings: Settings, o: response.OperatorReport | response.AuthorityFinding, today: date,
+    settings: Settings,
+    o: response_opening.OperatorReport | response_opening.AuthorityFinding,
+    today: date,
     now: datetime,
-) -> Opening:  # fmt: skip
+) -> Opening:
     party = settings.authority_party
     received_on = receipt_date(o.received_on, today, settings)
     if o.occurred_on is not None and o.occurred_on > received_on:
@@ -73,7 +77,7 @@ def _open_response(
         case_id=case_id,
         start=start,
         received_on=received_on,
-        fingerprint=response.fingerprint(o),
+        fingerprint=response_opening.fingerprint(o),
         search_attributes=start_attributes(
             case_id,
             Procedure.RESPONSE_MEASURES,
@@ -105,7 +109,7 @@ RESPONSE_MEASURES = ProcedureSpec(
     "and time limits (7).",
     start_path="/response-measures/cases",
     start_body="report",
-    start_model=response.ResponseOpening,
+    start_model=response_opening.ResponseOpening,
     start_summary="Open a response-measure case on damage or a likelihood of damage (SP Art 5)",
     start_description="`reported_by: operator` records the operator's report (SP Art 5(1)(a)); "
     "`reported_by: authority` a finding of the authority's own. The scope (SP Art 3) is checked "
@@ -118,73 +122,73 @@ RESPONSE_MEASURES = ProcedureSpec(
         CommandSpec(
             "link_case",
             "response-link",
-            response.LinkCase,
+            response_commands.LinkCase,
             "Link the AIA, CP Art 17 or CP Art 25 case the damage comes from",
         ),
         CommandSpec(
             "evaluate_damage",
             "damage-evaluation",
-            response.EvaluateDamage,
+            response_commands.EvaluateDamage,
             "Evaluate the damage (SP Art 5(2)(b), 2(3)) and the causal link (Art 4)",
         ),
         CommandSpec(
             "decide_measures",
             "response-measures",
-            response.DecideMeasures,
+            response_commands.DecideMeasures,
             "Decide the operator's measures, with reasons and remedies (SP Art 5(2), 5(6))",
         ),
         CommandSpec(
             "follow_up",
             "response-follow-up",
-            response.FollowUp,
+            response_commands.FollowUp,
             "Record a follow-up check; the next is counted from today",
         ),
         CommandSpec(
             "confirm_completion",
             "response-completion",
-            response.ConfirmCompletion,
+            response_commands.ConfirmCompletion,
             "Confirm that a measure is completed",
         ),
         CommandSpec(
             "take_over",
             "authority-measures",
-            response.TakeOver,
+            response_commands.TakeOver,
             "The authority implements measures itself (SP Art 5(4))",
         ),
         CommandSpec(
             "request_review",
             "response-review",
-            response.RequestReview,
+            response_commands.RequestReview,
             "Record the operator's request for administrative or judicial review (SP Art 5(6))",
         ),
         CommandSpec(
             "decide_review",
             "response-review-outcome",
-            response.ReviewOutcome,
+            response_commands.ReviewOutcome,
             "Record the outcome of the review",
         ),
         CommandSpec(
             "record_costs",
             "response-costs",
-            response.RecordCosts,
+            response_commands.RecordCosts,
             "Record costs of the evaluation and the measures (SP Art 5(5))",
         ),
         CommandSpec(
             "demand_costs",
             "cost-recovery",
-            response.DemandCosts,
+            response_commands.DemandCosts,
             "Recover the costs from the operators, within the financial limit (SP Art 5(5), 8)",
         ),
         CommandSpec(
             "record_payment",
             "response-payment",
-            response.RecordPayment,
+            response_commands.RecordPayment,
             "Record a payment of the costs by the operator",
         ),
         CommandSpec(
             "apply_exemption",
             "response-exemption",
-            response.ApplyExemption,
+            response_commands.ApplyExemption,
             "Apply an exemption domestic law provides: close or mitigate (SP Art 6)",
         ),
     ),

@@ -26,7 +26,7 @@ from tests.workflows.test_aia import start as start_aia
 from workflows import search_attributes as sa
 from workflows.models import CaseView, DeadlineStatus
 from workflows.response import ResponseMeasures
-from workflows.response.models import (
+from workflows.response.commands import (
     ApplyExemption,
     ConfirmCompletion,
     DecideMeasures,
@@ -37,11 +37,11 @@ from workflows.response.models import (
     RecordCosts,
     RecordPayment,
     RequestReview,
-    ResponseOpening,
-    ResponseStart,
     ReviewOutcome,
     TakeOver,
 )
+from workflows.response.models import ResponseStart
+from workflows.response.opening import ResponseOpening
 from workflows.treaty.models import Deposit
 
 OPERATOR = "operations@seedco.example"

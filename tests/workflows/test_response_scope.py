@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from workflows.response.clocks import limit_start, scope_refusals
-from workflows.response.models import ResponseOpening, ResponseStart, SpStatus
+from workflows.response.models import ResponseStart, SpStatus
+from workflows.response.opening import ResponseOpening
 
 SP = SpStatus(case_id="treaty-sp-hu", entry_into_force_on=date(2014, 3, 9))
 

@@ -16,12 +16,7 @@ from datetime import date
 from workflows import clock
 from workflows.kernel.ledger import Entry, Ledger
 from workflows.kernel.periods import Period
-from workflows.response.models import (
-    OrderedMeasure,
-    ResponseStart,
-    ResponseState,
-    SpStatus,
-)
+from workflows.response.models import OrderedMeasure, ResponseStart, ResponseState, SpStatus
 
 FOLLOW_UP = Period(
     key="follow_up",

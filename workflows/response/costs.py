@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from workflows.common import refuse
 from workflows.models import CommandResult
-from workflows.response.models import (
+from workflows.response.commands import (
     ApplyExemption,
-    Cost,
-    Demand,
     DemandCosts,
     Mitigate,
     RecordCosts,
     RecordPayment,
-    Stage,
 )
+from workflows.response.models import Cost, Demand, Stage
 from workflows.response.procedure import ResponseProcedure
 
 EXEMPTION_WORDS = {

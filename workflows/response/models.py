@@ -1,6 +1,7 @@
 """Response measures under the Nagoya–Kuala Lumpur Supplementary Protocol on Liability and
-Redress (SP): how a case opens, the officers' commands, the stages and the procedure part of the
-case view.
+Redress (SP): the domestic policy each case snapshots, the case's start, the stages and the
+procedure part of the case view. How a case opens is in workflows/response/opening.py, the
+officers' commands in workflows/response/commands.py.
 
 A case opens on damage, or on a sufficient likelihood of damage if timely response measures are
 not taken (SP Art 5(3)), reported by an operator, who must inform the authority immediately (Art
@@ -11,46 +12,20 @@ the case are the workflow's validators.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from workflows.kernel.state import KernelState
 from workflows.models import (
     CaseFacts,
     CaseStart,
-    Command,
-    CountryCode,
-    Email,
-    Input,
-    Language,
     Procedure,
-    Text,
 )
-from workflows.review.models import Reference
-
-# The procedures whose cases a response-measure case may be linked to (SP Art 3(2)-(3)): the
-# advance informed agreement of an intentional movement, CP Art 17 and CP Art 25.
-LINKABLE_PREFIXES = ("aia-", "emergency-", "illegal-")
-LINKED_CASE_PATTERN = r"^(aia|emergency|illegal)-[a-z0-9][a-z0-9._-]{0,140}$"
-
-MovementKind = Literal["intentional", "unintentional", "illegal"]
-MOVEMENT_WORDS = {
-    "intentional": "an intentional transboundary movement (SP Art 3(2))",
-    "unintentional": "an unintentional transboundary movement (CP Art 17, SP Art 3(3))",
-    "illegal": "an illegal transboundary movement (CP Art 25, SP Art 3(3))",
-}
-LmoCategory = Literal["food_feed_processing", "contained_use", "environmental_release"]
-CATEGORY_WORDS = {
-    "food_feed_processing": "intended for direct use as food or feed, or for processing "
-    "(SP Art 3(1)(a))",
-    "contained_use": "destined for contained use (SP Art 3(1)(b))",
-    "environmental_release": "intended for intentional introduction into the environment "
-    "(SP Art 3(1)(c))",
-}
+from workflows.response.commands import EvaluateDamage
+from workflows.response.opening import Operator, ResponseOpening
 
 
 class ResponsePolicy(BaseModel):
@@ -78,241 +53,6 @@ class ResponsePolicy(BaseModel):
         default="occurrence", description="SP Art 7(b): the damage occurred, or the movement"
     )
     payment_days: int = Field(default=30, ge=1, description="the operator's term to pay costs")
-
-
-# ---- opening ----------------------------------------------------------------------------------
-
-
-class Operator(Input):
-    """SP Art 2(2)(c): a person in direct or indirect control of the LMO."""
-
-    name: Text
-    address: Text
-    email: Email
-    role: Literal[
-        "permit_holder", "placer_on_market", "developer", "producer", "notifier", "exporter",
-        "importer", "carrier", "supplier", "other",
-    ] = "other"  # fmt: skip
-    language: Language | None = None
-
-
-class Lmo(Input):
-    name: Text
-    unique_identifier: str | None = Field(default=None, min_length=1, max_length=100)
-    category: LmoCategory = Field(description="SP Art 3(1)(a)-(c)")
-
-
-class Movement(Input):
-    """The transboundary movement the LMO came from (SP Art 3(1))."""
-
-    kind: MovementKind
-    started_on: date = Field(description="SP Art 3(4): when the movement started")
-    party_of_export: CountryCode | None = None
-
-
-class _Report(Input):
-    reference: Reference
-    received_on: date | None = Field(
-        default=None, description="the day the authority was informed or found it; default today"
-    )
-    basis: Literal["damage", "likelihood"] = Field(
-        description="damage, or a sufficient likelihood of damage if timely response measures "
-        "are not taken (SP Art 5(3))"
-    )
-    description: Text
-    location: Text
-    within_national_jurisdiction: bool = Field(description="SP Art 3(5)")
-    occurred_on: date | None = Field(default=None, description="when the damage occurred")
-    lmo: Lmo
-    movement: Movement
-
-
-class OperatorReport(_Report):
-    """SP Art 5(1)(a): the operator informs the competent authority immediately."""
-
-    reported_by: Literal["operator"]
-    operator: Operator
-
-
-class AuthorityFinding(_Report):
-    """The authority found the damage itself (SP Art 5(2))."""
-
-    reported_by: Literal["authority"]
-    operator: Operator | None = None
-
-
-ResponseOpening = Annotated[OperatorReport | AuthorityFinding, Field(discriminator="reported_by")]
-
-
-# ---- commands ---------------------------------------------------------------------------------
-
-
-class Factor(Input):
-    factor: Literal[
-        "a_long_term_change", "b_extent_of_change", "c_goods_and_services", "d_human_health"
-    ] = Field(description="SP Art 2(3)(a)-(d)")
-    finding: Text
-
-
-class Significant(Input):
-    finding: Literal["significant"]
-    factors: list[Factor] = Field(min_length=1)
-
-
-class NotSignificant(Input):
-    finding: Literal["not_significant"]
-    reasons: Text
-
-
-class CausalLink(Input):
-    """SP Art 4: established in accordance with domestic law."""
-
-    established: bool
-    reasons: Text
-
-
-class EvaluateDamage(Command):
-    """SP Art 5(2)(b): the evaluation of the damage against Art 2(2)(b) and 2(3), and Art 4."""
-
-    measurable: Text = Field(description="SP Art 2(2)(b)(i): measurable or observable, baseline")
-    significance: Annotated[Significant | NotSignificant, Field(discriminator="finding")]
-    causal_link: CausalLink
-
-
-class Measure(Input):
-    kind: Literal["prevent", "minimise", "contain", "mitigate", "avoid"] = Field(
-        description="SP Art 2(2)(d)(i)"
-    )
-    description: Text
-    within_days: int = Field(ge=1, le=3650, description="the operator's term, from the decision")
-
-
-class PreviousCondition(Input):
-    """SP Art 2(2)(d)(ii)(a): first in the order of preference."""
-
-    kind: Literal["previous_condition"]
-    description: Text
-    within_days: int = Field(ge=1, le=3650)
-
-
-class Replacement(Input):
-    """SP Art 2(2)(d)(ii)(b): only where the authority determines (a) is not possible."""
-
-    kind: Literal["replacement"]
-    previous_condition_not_possible: Text = Field(description="why (ii)(a) is not possible")
-    description: Text
-    within_days: int = Field(ge=1, le=3650)
-
-
-Restoration = Annotated[PreviousCondition | Replacement, Field(discriminator="kind")]
-
-
-class DecideMeasures(Command):
-    """SP Art 5(2), 5(6): the operators, the measures, reasons and the available remedies."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "anyOf": [
-                {"required": ["prevention"], "properties": {"prevention": {"minItems": 1}}},
-                {"required": ["restoration"], "properties": {"restoration": {"type": "object"}}},
-            ]
-        }
-    )
-
-    operators: list[Operator] = Field(min_length=1, max_length=20, description="SP Art 5(2)(a)")
-    prevention: list[Measure] = Field(default_factory=list, max_length=50)
-    restoration: Restoration | None = None
-    reasons: Text = Field(description="SP Art 5(6): the decision is reasoned")
-    remedies: Text = Field(description="SP Art 5(6): administrative or judicial review, where")
-
-    @model_validator(mode="after")
-    def _some_measure(self) -> DecideMeasures:
-        if not self.prevention and self.restoration is None:
-            raise ValueError("order at least one measure: prevention or restoration")
-        return self
-
-
-class FollowUp(Command):
-    """A follow-up check on the measures (what the officer found)."""
-
-    findings: Text
-
-
-class ConfirmCompletion(Command):
-    measure: int = Field(ge=1, description="the measure's number, from 1")
-    completed_on: date | None = Field(default=None, description="default today")
-    findings: Text
-
-
-class TakeOver(Command):
-    """SP Art 5(4): the authority implements measures itself, in particular when the operator
-    has failed to."""
-
-    measures: list[int] = Field(min_length=1, max_length=50)
-    reasons: Text
-
-
-class RequestReview(Command):
-    """SP Art 5(6): the operator seeks administrative or judicial review of the decision."""
-
-    kind: Literal["administrative", "judicial"]
-    lodged_on: date | None = Field(default=None, description="default today")
-    body: Text = Field(description="the reviewing authority or court")
-    grounds: Text
-
-
-class ReviewOutcome(Command):
-    outcome: Literal["upheld", "annulled"]
-    reasons: Text
-
-
-class CostItem(Input):
-    kind: Literal["evaluation", "measures", "incidental"] = Field(description="SP Art 5(5)")
-    description: Text
-    amount: int = Field(ge=1, le=10**12, description="in whole units of the currency")
-    incurred_on: date | None = None
-
-
-class RecordCosts(Command):
-    items: list[CostItem] = Field(min_length=1, max_length=100)
-
-
-class DemandCosts(Command):
-    """SP Art 5(5), 8: the costs recovered from the operator, within the financial limit."""
-
-    notes: Text | None = None
-
-
-class RecordPayment(Command):
-    amount: int = Field(ge=1, le=10**12)
-    paid_on: date | None = Field(default=None, description="default today")
-
-
-class Close(Input):
-    effect: Literal["close"]
-
-
-class Mitigate(Input):
-    effect: Literal["mitigate"]
-    operator_share_percent: int = Field(ge=0, le=99, description="of the costs still recovered")
-
-
-class ApplyExemption(Command):
-    """SP Art 6: an exemption domestic law provides closes or mitigates the case."""
-
-    ground: Literal["force_majeure", "war_or_civil_unrest", "other"] = Field(
-        description="SP Art 6(1)(a), 6(1)(b), 6(2)"
-    )
-    reasons: Text
-    result: Annotated[Close | Mitigate, Field(discriminator="effect")]
-
-
-class LinkCase(Command):
-    case_id: str = Field(
-        pattern=LINKED_CASE_PATTERN,
-        max_length=160,
-        description="the AIA, CP Art 17 or CP Art 25 case the damage comes from",
-    )
 
 
 # ---- state and view ---------------------------------------------------------------------------
@@ -533,9 +273,3 @@ class ResponseDetails(BaseModel):
     time_barred: list[str]
     closed_on: date | None
     fingerprint: str
-
-
-def fingerprint(opening: OperatorReport | AuthorityFinding) -> str:
-    """Identifies what a case was opened with, so that opening it again under the same
-    reference can be told apart from a different case reusing it."""
-    return hashlib.sha256(opening.model_dump_json().encode()).hexdigest()[:32]

@@ -20,14 +20,11 @@ from workflows.kernel.words import explained
 from workflows.models import CaseView, CommandResult, Language
 from workflows.response.clocks import ResponseClocks
 from workflows.response.models import (
-    CATEGORY_WORDS,
     CLOSED_STAGES,
-    MOVEMENT_WORDS,
     STAGE_WORDS,
     MeasureView,
     OrderedMeasure,
     ResponseDetails,
-    ResponseOpening,
     ResponsePolicy,
     ResponseResume,
     ResponseStart,
@@ -35,6 +32,7 @@ from workflows.response.models import (
     ReviewRecord,
     Stage,
 )
+from workflows.response.opening import CATEGORY_WORDS, MOVEMENT_WORDS, ResponseOpening
 
 
 class ResponseProcedure:

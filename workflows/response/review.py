@@ -12,7 +12,8 @@ from datetime import date
 
 from workflows.common import refuse
 from workflows.models import CommandResult
-from workflows.response.models import RequestReview, ReviewOutcome, ReviewRecord, Stage
+from workflows.response.commands import RequestReview, ReviewOutcome
+from workflows.response.models import ReviewRecord, Stage
 from workflows.response.procedure import ResponseProcedure
 
 

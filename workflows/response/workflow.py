@@ -27,8 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.kernel.runtime import run_case
     from workflows.models import CaseView, CommandResult
     from workflows.response.clocks import ResponseClocks, scope_refusals
-    from workflows.response.costs import CostRecovery
-    from workflows.response.models import (
+    from workflows.response.commands import (
         ApplyExemption,
         ConfirmCompletion,
         DecideMeasures,
@@ -36,20 +35,23 @@ with workflow.unsafe.imports_passed_through():
         EvaluateDamage,
         FollowUp,
         LinkCase,
-        OrderedMeasure,
         RecordCosts,
         RecordPayment,
         Replacement,
         RequestReview,
+        ReviewOutcome,
+        TakeOver,
+    )
+    from workflows.response.costs import CostRecovery
+    from workflows.response.models import (
+        OrderedMeasure,
         ResponseDetails,
         ResponseStart,
         ResponseState,
-        ReviewOutcome,
         SpStatus,
         Stage,
-        TakeOver,
-        fingerprint,
     )
+    from workflows.response.opening import fingerprint
     from workflows.response.review import ResponseReview
 
 
