@@ -1,6 +1,6 @@
 """The statutory clock: every deadline of a case, derived from its events.
 
-This module is pure and deterministic. It does no I/O of its own (beyond the tz database
+This package is pure and deterministic. It does no I/O of its own (beyond the tz database
 that :mod:`zoneinfo` reads), never reads the current time and knows nothing about Temporal,
 so workflows can import it through ``workflow.unsafe.imports_passed_through()`` and the API
 can use the very same code. Module-level work is limited to class definitions; the
@@ -21,7 +21,7 @@ Counting rules (see ``DESIGN.md``, "The statutory clock"):
 * Optional roll-forward: if the final last day is not a working day, the deadline moves to the
   next working day. Roll-forward applies to the final date only; the day counting (stops,
   extensions, remaining days) always works on the unrolled date.
-* Art 9(4) and 10(5): a missed deadline implies no consent. This module only reports how many
+* Art 9(4) and 10(5): a missed deadline implies no consent. This package only reports how many
   days a deadline is overdue (:func:`days_overdue`); what follows is the workflow's business.
 
 Events are replayed in chronological order to decide which deadline was "in force" when a
