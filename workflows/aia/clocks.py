@@ -66,12 +66,12 @@ class AiaClocks:
     def __init__(self, ledger: Ledger, received_on: date, state: AiaState) -> None:
         self._ledger = ledger
         self._received_on = received_on
-        self._st = state
+        self._state = state
 
     def entries(self) -> list[Entry]:
         """The ledger: Art 9(1) acknowledgement, the Art 10(3) decision (route (a)) or the
         Art 10(2)(b) moment the movement may proceed (route (b))."""
-        st = self._st
+        st = self._state
         if st.simplified is not None:
             return []  # Art 13(1): no AIA periods run under a specification
         closed_on = st.decided_on or st.withdrawn_on
@@ -88,7 +88,7 @@ class AiaClocks:
     def consultation(self) -> clock.Deadline | None:
         """Art 23(2): the public consultation ends on the date the authority set, counted as
         stated (no counting rule moves a date the public was given)."""
-        c = self._st.consultation
+        c = self._state.consultation
         if c is None:
             return None
         days = (c.ends_on - c.opened_on).days
@@ -111,14 +111,14 @@ class AiaClocks:
 
     @property
     def route_b(self) -> bool:
-        ack = self._st.acknowledgement
+        ack = self._state.acknowledgement
         return ack is not None and ack.consent_route == "proceed_without_consent"
 
     def stops(self) -> list[clock.Stop]:
         """Art 10(3)(c): the waits that stop the decision clock (requests made in time)."""
         return [
             clock.Stop(requested_on=r.requested_on, received_on=r.received_on)
-            for r in self._st.information_requests
+            for r in self._state.information_requests
             if r.counted
         ]
 
@@ -131,7 +131,7 @@ class AiaClocks:
         """Art 10(3): 270 days from receipt, with these stops and the notified extensions."""
         extensions = [
             clock.Extension(days=e.days, notified_on=on, reasons=e.reasons)
-            for e, on in zip(self._st.extensions, self._st.extension_dates, strict=True)
+            for e, on in zip(self._state.extensions, self._state.extension_dates, strict=True)
         ]
         return self._ledger.compute(DECISION, self._received_on, stops, extensions)
 
@@ -147,11 +147,11 @@ class AiaClocks:
         return True
 
     def proceed(self) -> clock.Deadline | None:
-        if not self.route_b or self._st.acknowledged_on is None:
+        if not self.route_b or self._state.acknowledged_on is None:
             return None
-        return self._ledger.compute(self._proceed_period(), self._st.acknowledged_on)
+        return self._ledger.compute(self._proceed_period(), self._state.acknowledged_on)
 
     def _proceed_period(self) -> Period:
-        ack = self._st.acknowledgement
+        ack = self._state.acknowledgement
         assert ack is not None
         return dataclasses.replace(PROCEED_WITHOUT_CONSENT, days=ack.proceed_after_days)

@@ -56,10 +56,10 @@ class AdvanceInformedAgreement:
         self._start = start
         self._notification = n = start.notification
         resume = start.resume
-        self._st = resume.state if resume else AiaState()
+        self._state = resume.state if resume else AiaState()
         self.case = Case.open(start, resume.kernel if resume else None)
         self._fingerprint = fingerprint(n)
-        self._clocks = AiaClocks(self.case.ledger, start.received_on, self._st)
+        self._clocks = AiaClocks(self.case.ledger, start.received_on, self._state)
 
     @workflow.run
     async def run(self, start: AiaStart) -> CaseView[AiaDetails]:
@@ -86,7 +86,7 @@ class AdvanceInformedAgreement:
     def _record_simplified(self, spec: Specification) -> None:
         """The notification falls under a specification the Party made available to the BCH in
         advance (Art 13(1)): it is recorded, and the AIA procedure (Arts 8-10) does not apply."""
-        self._st.simplified = spec
+        self._state.simplified = spec
         missing = self._notification.annex_i.missing_items()
         if spec.kind == "exempt_from_aia":
             what = (
@@ -138,7 +138,7 @@ class AdvanceInformedAgreement:
         missing = self._notification.annex_i.missing_items()
         complete = cmd.prima_facie_complete if cmd.prima_facie_complete is not None else not missing
         cmd = cmd.model_copy(update={"prima_facie_complete": complete})
-        self._st.acknowledgement, self._st.acknowledged_on = cmd, today
+        self._state.acknowledgement, self._state.acknowledged_on = cmd, today
         route = (
             "only after written consent (Art 10(2)(a))"
             if cmd.consent_route == "written_consent"
@@ -176,9 +176,9 @@ class AdvanceInformedAgreement:
     @acknowledge.validator
     def _acknowledge_allowed(self, cmd: Acknowledge) -> None:
         self._require_open("acknowledge receipt")
-        if self._st.acknowledged_on is not None:
+        if self._state.acknowledged_on is not None:
             raise refuse(
-                f"receipt was already acknowledged on {self._st.acknowledged_on} (Art 9(1))",
+                f"receipt was already acknowledged on {self._state.acknowledged_on} (Art 9(1))",
                 rule="acknowledge-once",
                 article="Art 9(1)",
             )
@@ -189,7 +189,7 @@ class AdvanceInformedAgreement:
     async def request_information(self, cmd: RequestInformation) -> CommandResult:
         today = self.case.today()
         counted = self._clocks.stop_would_count(today)
-        self._st.information_requests.append(
+        self._state.information_requests.append(
             InformationRequestView(
                 requested_on=today, items=list(cmd.items), note=cmd.note, counted=counted
             )
@@ -206,7 +206,7 @@ class AdvanceInformedAgreement:
             f"Additional information requested on {today}: {'; '.join(cmd.items)}; {clock_note}",
             cmd.model_dump(mode="json") | {"counted": counted},
         )
-        n = len(self._st.information_requests)
+        n = len(self._state.information_requests)
         decision = self._clocks.decision()
         self._letter(
             f"information-request-{n}",
@@ -228,7 +228,7 @@ class AdvanceInformedAgreement:
     @request_information.validator
     def _request_information_allowed(self, cmd: RequestInformation) -> None:
         self._require_open("request information")
-        if (open_request := self._st.open_request()) is not None:
+        if (open_request := self._state.open_request()) is not None:
             raise refuse(
                 f"information requested on {open_request.requested_on} has not been received yet; "
                 "record it as received before requesting more",
@@ -237,7 +237,7 @@ class AdvanceInformedAgreement:
 
     @workflow.update
     async def record_information_received(self, cmd: RecordInformationReceived) -> CommandResult:
-        request = self._st.open_request()
+        request = self._state.open_request()
         assert request is not None  # the validator guarantees it
         request.received_on = cmd.received_on or self.case.today()
         waited = (request.received_on - request.requested_on).days
@@ -253,7 +253,7 @@ class AdvanceInformedAgreement:
     @record_information_received.validator
     def _record_information_received_allowed(self, cmd: RecordInformationReceived) -> None:
         self._require_open("record information as received")
-        request = self._st.open_request()
+        request = self._state.open_request()
         if request is None:
             raise refuse(
                 "there is no open request for information: nothing to record as received",
@@ -295,8 +295,8 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def extend(self, cmd: Extend) -> CommandResult:
         today = self.case.today()
-        self._st.extensions.append(cmd)
-        self._st.extension_dates.append(today)
+        self._state.extensions.append(cmd)
+        self._state.extension_dates.append(today)
         decision = self._clocks.decision()
         assert decision is not None
         self.case.record(
@@ -306,7 +306,7 @@ class AdvanceInformedAgreement:
             f"{cmd.reasons}",
             cmd.model_dump(mode="json"),
         )
-        n = len(self._st.extensions)
+        n = len(self._state.extensions)
         self._letter(
             f"extension-{n}",
             "aia_extension",
@@ -344,8 +344,8 @@ class AdvanceInformedAgreement:
 
     @workflow.update
     async def record_risk_assessment(self, cmd: RiskAssessment) -> CommandResult:
-        replaced = self._st.risk_assessment is not None
-        self._st.risk_assessment = cmd
+        replaced = self._state.risk_assessment is not None
+        self._state.risk_assessment = cmd
         self.case.record(
             "risk_assessment_recorded",
             cmd.actor,
@@ -366,7 +366,7 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def open_consultation(self, cmd: OpenConsultation) -> CommandResult:
         today = self.case.today()
-        self._st.consultation = ConsultationView(
+        self._state.consultation = ConsultationView(
             opened_on=today, ends_on=cmd.ends_on, subject=cmd.subject
         )
         self.case.record(
@@ -381,7 +381,7 @@ class AdvanceInformedAgreement:
     @open_consultation.validator
     def _open_consultation_allowed(self, cmd: OpenConsultation) -> None:
         self._require_open("open a public consultation")
-        if (c := self._st.consultation) is not None:
+        if (c := self._state.consultation) is not None:
             raise refuse(
                 f"a public consultation was already opened on {c.opened_on} (until {c.ends_on}): "
                 "a case has one",
@@ -426,9 +426,9 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def decide(self, cmd: Decide) -> CommandResult:
         today = self.case.today()
-        if (open_request := self._st.open_request()) is not None:
+        if (open_request := self._state.open_request()) is not None:
             open_request.received_on = today  # the wait ends with the decision
-        self._st.decision, self._st.decided_on = cmd, today
+        self._state.decision, self._state.decided_on = cmd, today
         self.case.record(
             "decided",
             cmd.actor,
@@ -447,7 +447,7 @@ class AdvanceInformedAgreement:
             ),
             cmd.model_dump(mode="json"),
         )
-        ra = self._st.risk_assessment
+        ra = self._state.risk_assessment
         self._letter(
             "decision",
             "aia_decision",
@@ -459,7 +459,9 @@ class AdvanceInformedAgreement:
             lack_of_scientific_certainty=cmd.lack_of_scientific_certainty,
             risk_assessment_summary=ra.summary if ra else None,
             consultation=(
-                self._st.consultation.model_dump(mode="json") if self._st.consultation else None
+                self._state.consultation.model_dump(mode="json")
+                if self._state.consultation
+                else None
             ),
             consultation_results=cmd.consultation_results,
         )
@@ -480,14 +482,14 @@ class AdvanceInformedAgreement:
     @decide.validator
     def _decide_allowed(self, cmd: Decide) -> None:
         self._require_open("decide")
-        if self._st.acknowledged_on is None:
+        if self._state.acknowledged_on is None:
             raise refuse(
                 "receipt has not been acknowledged yet (Art 9(2)(c): the acknowledgement says "
                 "which procedure the decision follows); acknowledge it first",
                 rule="acknowledge-before-decision",
                 article="Art 9(2)(c)",
             )
-        if self._st.risk_assessment is None:
+        if self._state.risk_assessment is None:
             raise refuse(
                 "no risk assessment is recorded: record one first; decisions under Article 10 "
                 "rest on a risk assessment (Art 15(2), Art 10(1))",
@@ -517,7 +519,7 @@ class AdvanceInformedAgreement:
                 article="Art 10(4)",
                 field="reasons",
             )
-        if (c := self._st.consultation) is not None and c.closed_on is None:
+        if (c := self._state.consultation) is not None and c.closed_on is None:
             raise refuse(
                 f"the public consultation runs until the end of {c.ends_on} (Art 23(2)); decide "
                 "once it has closed, stating its results",
@@ -554,10 +556,10 @@ class AdvanceInformedAgreement:
     @workflow.update
     async def withdraw(self, cmd: Withdraw) -> CommandResult:
         today = self.case.today()
-        if (open_request := self._st.open_request()) is not None:
+        if (open_request := self._state.open_request()) is not None:
             open_request.received_on = today
-        self._st.withdrawn_on = today
-        if (c := self._st.consultation) is not None and c.closed_on is None:
+        self._state.withdrawn_on = today
+        if (c := self._state.consultation) is not None and c.closed_on is None:
             c.closed_on = today  # no decision will follow: the consultation ends with the case
         self.case.record(
             "withdrawn",
@@ -584,7 +586,7 @@ class AdvanceInformedAgreement:
 
     @property
     def closed(self) -> bool:
-        return self._st.stage in CLOSED_STAGES
+        return self._state.stage in CLOSED_STAGES
 
     def entries(self) -> list[Entry]:
         return self._clocks.entries()
@@ -601,7 +603,7 @@ class AdvanceInformedAgreement:
         if v.key == PUBLIC_CONSULTATION.key:
             self._consultation_closed()
             return
-        self._st.may_proceed_reached = True
+        self._state.may_proceed_reached = True
         proceed_from = iso(v.due + timedelta(days=1)) if v.due else None
         self.case.record(
             "may_proceed_without_consent",
@@ -613,7 +615,7 @@ class AdvanceInformedAgreement:
         self._letter("may-proceed", "aia_may_proceed", proceed_from=proceed_from)
 
     def _consultation_closed(self) -> None:
-        c = self._st.consultation
+        c = self._state.consultation
         assert c is not None
         c.closed_on = c.ends_on
         self.case.record(
@@ -636,7 +638,7 @@ class AdvanceInformedAgreement:
         ]
 
     def _consultation_words(self, cmd: Decide) -> str | None:
-        c = self._st.consultation
+        c = self._state.consultation
         if c is None or not cmd.consultation_results:
             return None
         return (
@@ -645,7 +647,7 @@ class AdvanceInformedAgreement:
         )
 
     def current_view(self) -> CaseView[AiaDetails]:
-        st, stage = self._st, self._st.stage
+        st, stage = self._state, self._state.stage
         stage_text = STAGE_WORDS[stage]
         if st.decision is not None:
             stage_text += f": {bch.RESULT_WORDS[st.decision.result]} on {st.decided_on}"
@@ -664,11 +666,11 @@ class AdvanceInformedAgreement:
 
     def carry_over(self) -> AiaStart:
         return self._start.model_copy(
-            update={"resume": AiaResume(state=self._st, kernel=self.case.state)}
+            update={"resume": AiaResume(state=self._state, kernel=self.case.state)}
         )
 
     def _require_open(self, what: str) -> None:
-        if (stage := self._st.stage) in CLOSED_STAGES:
+        if (stage := self._state.stage) in CLOSED_STAGES:
             raise refuse(
                 f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})",
                 rule="case-open",
@@ -690,7 +692,7 @@ class AdvanceInformedAgreement:
             case_id=self._start.case_id,
             notification=self._notification,
             received_on=self._start.received_on,
-            state=self._st,
+            state=self._state,
             result=result,
             on=on,
             **fields,
@@ -698,7 +700,7 @@ class AdvanceInformedAgreement:
         self.case.bch(step, result, record)
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._st.stage.value, summary)
+        return self.case.result(self.entries(), self._state.stage.value, summary)
 
 
 def _day_after(deadline: clock.Deadline | None) -> date | None:

@@ -32,7 +32,7 @@ class ClaimsProcedure:
     """Set by the workflow's ``@workflow.init``."""
 
     _start: ConfidentialityStart
-    _st: ConfidentialityState
+    _state: ConfidentialityState
     case: Case
     _clocks: ConfidentialityClocks
     _fingerprint: str
@@ -41,7 +41,7 @@ class ClaimsProcedure:
 
     @property
     def closed(self) -> bool:
-        return self._st.closed
+        return self._state.closed
 
     busy = False
 
@@ -74,7 +74,7 @@ class ClaimsProcedure:
             )
 
     def current_view(self) -> CaseView[ConfidentialityDetails]:
-        st, stage = self._st, self._st.stage
+        st, stage = self._state, self._state.stage
         return self.case.view(
             self.entries(),
             stage=stage.value,
@@ -94,7 +94,7 @@ class ClaimsProcedure:
 
     def carry_over(self) -> ConfidentialityStart:
         return self._start.model_copy(
-            update={"resume": ConfidentialityResume(state=self._st, kernel=self.case.state)}
+            update={"resume": ConfidentialityResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -116,18 +116,18 @@ class ClaimsProcedure:
             raise refuse(f"cannot {what}: every claim of this case is settled", rule="case-open")
 
     def _claim(self, item: str) -> ClaimState:
-        c = self._st.claim(item)
+        c = self._state.claim(item)
         assert c is not None  # the validators guarantee it
         return c
 
     def _open_claim(self, item: str, what: str, field: str = "item") -> ClaimState:
         """The claim on ``item``, refused when there is none or it is settled; ``field`` is
         where the command names the item."""
-        c = self._st.claim(item)
+        c = self._state.claim(item)
         if c is None:  # a fact of the case, not of the command: a 409
             raise refuse(
                 f"this case has no claim on Annex I item ({item}); claimed: "
-                f"{', '.join(f'({x.item})' for x in self._st.claims)}",
+                f"{', '.join(f'({x.item})' for x in self._state.claims)}",
                 rule="claim-exists",
                 field=field,
             )
@@ -157,4 +157,4 @@ class ClaimsProcedure:
         )
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._st.stage.value, summary)
+        return self.case.result(self.entries(), self._state.stage.value, summary)

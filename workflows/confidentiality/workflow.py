@@ -45,7 +45,7 @@ class ConfidentialInformation(ClaimsProcedure):
     @workflow.init
     def __init__(self, start: ConfidentialityStart) -> None:
         self._start = start
-        self._st = (
+        self._state = (
             start.resume.state
             if start.resume
             else ConfidentialityState(
@@ -56,7 +56,7 @@ class ConfidentialInformation(ClaimsProcedure):
             )
         )
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
-        self._clocks = ConfidentialityClocks(self.case.ledger, start.periods, self._st)
+        self._clocks = ConfidentialityClocks(self.case.ledger, start.periods, self._state)
         self._fingerprint = fingerprint(start.opening)
 
     @workflow.run
@@ -396,7 +396,7 @@ class ConfidentialInformation(ClaimsProcedure):
 
     @workflow.update
     async def notification_withdrawn(self, cmd: NotificationWithdrawn) -> CommandResult:
-        st = self._st
+        st = self._state
         st.withdrawn_on = on = cmd.withdrawn_on or self.case.today()
         kept = [c.item for c in st.claims if c.stage not in SETTLED]
         for c in st.claims:
@@ -426,7 +426,7 @@ class ConfidentialInformation(ClaimsProcedure):
 
     @notification_withdrawn.validator
     def _withdrawn_allowed(self, cmd: NotificationWithdrawn) -> None:
-        if (on := self._st.withdrawn_on) is not None:
+        if (on := self._state.withdrawn_on) is not None:
             raise refuse(
                 f"the notification's withdrawal was recorded on {on}; it is recorded once",
                 rule="withdrawal-once",

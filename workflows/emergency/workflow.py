@@ -49,12 +49,12 @@ class Emergency:
     def __init__(self, start: EmergencyStart) -> None:
         self._start = start
         self._occurrence = start.occurrence
-        self._st = start.resume.state if start.resume else EmergencyState()
+        self._state = start.resume.state if start.resume else EmergencyState()
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
         self._clocks = EmergencyClocks(
             self.case.ledger,
             start.received_on,
-            self._st,
+            self._state,
             notification_days=start.notification_days,
             follow_up_days=start.follow_up_days,
         )
@@ -111,7 +111,7 @@ class Emergency:
             )
         key = self.case.bch_key("notification")
         self.case.bch("notification", BCH_PURPOSE, bch.record(self._start, key, today))
-        self._st.notified_on = today
+        self._state.notified_on = today
         orgs = ", ".join(org.name for org in o.organisations)
         self.case.record(
             "notifications_queued",
@@ -147,14 +147,14 @@ class Emergency:
     @workflow.update
     async def record_consultation(self, cmd: RecordConsultation) -> CommandResult:
         c = Consultation(
-            number=len(self._st.consultations) + 1,
+            number=len(self._state.consultations) + 1,
             party=cmd.party,
             kind=cmd.kind,
             summary=cmd.summary,
             on=cmd.occurred_on or self.case.today(),
             actor=cmd.actor,
         )
-        self._st.consultations.append(c)
+        self._state.consultations.append(c)
         what = "consulted" if c.kind == "consulted" else "response received from"
         self.case.record(
             "consultation" if c.kind == "consulted" else "state_response",
@@ -185,13 +185,13 @@ class Emergency:
     @workflow.update
     async def record_measure(self, cmd: RecordMeasure) -> CommandResult:
         m = Measure(
-            number=len(self._st.measures) + 1,
+            number=len(self._state.measures) + 1,
             taken_by=cmd.taken_by,
             description=cmd.description,
             taken_on=cmd.taken_on or self.case.today(),
             actor=cmd.actor,
         )
-        self._st.measures.append(m)
+        self._state.measures.append(m)
         self.case.record(
             "emergency_measure",
             cmd.actor,
@@ -208,7 +208,7 @@ class Emergency:
 
     @workflow.update
     async def close_emergency(self, cmd: CloseEmergency) -> CommandResult:
-        st = self._st
+        st = self._state
         st.closed_on, st.closing_reasons = self.case.today(), cmd.reasons
         self.case.record(
             "closed",
@@ -237,7 +237,7 @@ class Emergency:
 
     @property
     def closed(self) -> bool:
-        return self._st.closed_on is not None
+        return self._state.closed_on is not None
 
     busy = False  # nothing runs beside the kernel's own deliveries
 
@@ -251,8 +251,8 @@ class Emergency:
         """A follow-up is due: the officers review the consultation and the measures."""
         due = arrival.view.due
         assert arrival.view.key == "follow_up" and due is not None
-        self._st.follow_ups.append(due)
-        n, st = len(self._st.follow_ups), self._st
+        self._state.follow_ups.append(due)
+        n, st = len(self._state.follow_ups), self._state
         not_consulted, silent = self._not_consulted(), self._without_response()
         self.case.record(
             "follow_up",
@@ -276,7 +276,7 @@ class Emergency:
         )  # fmt: skip
 
     def current_view(self) -> CaseView[EmergencyDetails]:
-        st, stage = self._st, self._stage
+        st, stage = self._state, self._stage
         stage_text = STAGE_WORDS[stage]
         if stage == Stage.CONSULTING:
             stage_text += (
@@ -305,7 +305,7 @@ class Emergency:
 
     def carry_over(self) -> EmergencyStart:
         return self._start.model_copy(
-            update={"resume": EmergencyResume(state=self._st, kernel=self.case.state)}
+            update={"resume": EmergencyResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -329,17 +329,17 @@ class Emergency:
 
     def _not_consulted(self) -> list[str]:
         # A State that responded has been consulted, whichever came first in the record.
-        heard = {c.party for c in self._st.consultations}
+        heard = {c.party for c in self._state.consultations}
         return [p for p in self._parties if p not in heard]
 
     def _without_response(self) -> list[str]:
-        answered = {c.party for c in self._st.consultations if c.kind == "response"}
+        answered = {c.party for c in self._state.consultations if c.kind == "response"}
         return [p for p in self._parties if p not in answered]
 
     def _require_open(self, what: str) -> None:
         if self.closed:
             raise refuse(
-                f"cannot {what}: the emergency was closed on {self._st.closed_on}",
+                f"cannot {what}: the emergency was closed on {self._state.closed_on}",
                 rule="case-open",
             )
 

@@ -65,10 +65,10 @@ class FfpClocks:
         self._ledger = ledger
         self._received_on = received_on
         self._first_import = first_import
-        self._st = state
+        self._state = state
 
     def entries(self) -> list[Entry]:
-        st, out = self._st, []
+        st, out = self._state, []
         decided_on = st.decision.decided_on if st.decision else None
         if self._first_import:
             due = self._ledger.compute(FIRST_IMPORT_DECISION, self._received_on)

@@ -49,9 +49,11 @@ class FoodFeedProcessing:
         self._start = start
         self._opening = o = start.opening
         self._first = o if isinstance(o, FirstImportApplication) else None
-        self._st = start.resume.state if start.resume else FfpState.opened(start)
+        self._state = start.resume.state if start.resume else FfpState.opened(start)
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
-        self._clocks = FfpClocks(self.case.ledger, start.received_on, bool(self._first), self._st)
+        self._clocks = FfpClocks(
+            self.case.ledger, start.received_on, bool(self._first), self._state
+        )
         self._fingerprint = fingerprint(o)
 
     @workflow.run
@@ -74,7 +76,7 @@ class FoodFeedProcessing:
                 {"declaration": self._first.declaration},
             )
             return
-        decided = self._st.decision
+        decided = self._state.decision
         assert decided is not None
         self.case.record("decided", "case-officer", bch.decision_summary(what, decided), {})
         self._inform()
@@ -85,7 +87,7 @@ class FoodFeedProcessing:
     async def decide_first_import(self, cmd: Decide) -> CommandResult:
         today, first = self.case.today(), self._first
         assert first is not None  # the validator guarantees it
-        self._st.decision = decided = FfpDecision(
+        self._state.decision = decided = FfpDecision(
             decided_on=today, **cmd.model_dump(exclude={"actor"})
         )
         self.case.record(
@@ -118,7 +120,7 @@ class FoodFeedProcessing:
                 rule="decide-first-import-only",
                 article="Art 11(6)",
             )
-        if (decided := self._st.decision) is not None:
+        if (decided := self._state.decision) is not None:
             raise refuse(
                 f"the decision was taken on {decided.decided_on} (Art 11(6)); it is taken once, "
                 "and a change of it is a review of the decision (Art 12)",
@@ -133,7 +135,7 @@ class FoodFeedProcessing:
     @workflow.update
     async def complete_annex_ii(self, cmd: CompleteAnnexII) -> CommandResult:
         given = [f"({i.value})" for i, v in cmd.annex_ii.items().items() if v is not None]
-        self._st.annex_ii = self._st.annex_ii.completed_by(cmd.annex_ii)
+        self._state.annex_ii = self._state.annex_ii.completed_by(cmd.annex_ii)
         missing = self._missing()
         self.case.record(
             "annex_ii_completed",
@@ -142,14 +144,14 @@ class FoodFeedProcessing:
             + (f"; still missing: {missing}" if missing else "; Annex II is complete"),
             cmd.model_dump(mode="json"),
         )
-        if self._st.decision is not None:
+        if self._state.decision is not None:
             self._inform()
         return self._result("Annex II information recorded")
 
     @complete_annex_ii.validator
     def _complete_annex_ii_allowed(self, cmd: CompleteAnnexII) -> None:
         self._require_open("complete the Annex II information")
-        if (queued := self._st.bch_queued_on) is not None:
+        if (queued := self._state.bch_queued_on) is not None:
             raise refuse(
                 f"the Annex II information went to the BCH on {queued} (Art 11(1)); correct it "
                 "on the BCH record",
@@ -166,7 +168,7 @@ class FoodFeedProcessing:
     def _inform(self) -> None:
         """Art 11(1): the decision and the Annex II information to the BCH, once every item is
         there, and a copy in writing to each focal point without access to the BCH."""
-        st, decided = self._st, self._st.decision
+        st, decided = self._state, self._state.decision
         assert decided is not None
         if missing := self._missing():
             self.case.record(
@@ -206,8 +208,8 @@ class FoodFeedProcessing:
 
     @workflow.update
     async def record_information_request(self, cmd: RequestInformation) -> CommandResult:
-        r = InformationRequest.of(cmd, len(self._st.requests) + 1, self.case.today())
-        self._st.requests.append(r)
+        r = InformationRequest.of(cmd, len(self._state.requests) + 1, self.case.today())
+        self._state.requests.append(r)
         due = self.case.ledger.compute(answer_period(r), r.received_on)
         self.case.record(
             "information_requested",
@@ -221,7 +223,7 @@ class FoodFeedProcessing:
     @record_information_request.validator
     def _request_information_allowed(self, cmd: RequestInformation) -> None:
         self._require_open("record a request for information")
-        if (decided := self._st.decision) is None:
+        if (decided := self._state.decision) is None:
             raise refuse(
                 "no decision has been taken yet: Art 11(3) requests concern the information on a "
                 "decision given under Art 11(1)",
@@ -244,7 +246,7 @@ class FoodFeedProcessing:
 
     @workflow.update
     async def answer_information_request(self, cmd: AnswerInformationRequest) -> CommandResult:
-        r = self._st.requests[cmd.request - 1]
+        r = self._state.requests[cmd.request - 1]
         r.answer, r.answered_on = cmd.answer, self.case.today()
         self.case.record(
             "information_answered",
@@ -269,13 +271,13 @@ class FoodFeedProcessing:
     @answer_information_request.validator
     def _answer_allowed(self, cmd: AnswerInformationRequest) -> None:
         self._require_open("answer a request for information")
-        if cmd.request > (n := len(self._st.requests)):
+        if cmd.request > (n := len(self._state.requests)):
             raise invalid(
                 f"there is no request {cmd.request}: the case has {n}, numbered from 1",
                 rule="request-exists",
                 field="request",
             )
-        if (answered := self._st.requests[cmd.request - 1].answered_on) is not None:
+        if (answered := self._state.requests[cmd.request - 1].answered_on) is not None:
             raise refuse(
                 f"request {cmd.request} was answered on {answered}; a request is answered once",
                 rule="request-open",
@@ -285,11 +287,11 @@ class FoodFeedProcessing:
 
     @workflow.update
     async def close_file(self, cmd: CloseCase) -> CommandResult:
-        self._st.closed_on = self.case.today()
+        self._state.closed_on = self.case.today()
         self.case.record(
             "closed",
             cmd.actor,
-            f"File closed on {self._st.closed_on}" + (f": {cmd.reason}" if cmd.reason else ""),
+            f"File closed on {self._state.closed_on}" + (f": {cmd.reason}" if cmd.reason else ""),
             cmd.model_dump(mode="json"),
         )
         return self._result("File closed")
@@ -297,21 +299,21 @@ class FoodFeedProcessing:
     @close_file.validator
     def _close_allowed(self, cmd: CloseCase) -> None:
         self._require_open("close the file")
-        if self._st.decision is None:
+        if self._state.decision is None:
             raise refuse(
                 "the decision before the first import is still due (Art 11(6)): decide before "
                 "closing the file",
                 rule="close-after-decision",
                 article="Art 11(6)",
             )
-        if self._st.informed_on is None:
+        if self._state.informed_on is None:
             raise refuse(
                 "the Parties have not yet been informed through the BCH (Art 11(1)): complete "
                 "any missing Annex II item, and close the file once the BCH has the record",
                 rule="close-after-informing",
                 article="Art 11(1)",
             )
-        if unanswered := [str(r.number) for r in self._st.requests if r.answered_on is None]:
+        if unanswered := [str(r.number) for r in self._state.requests if r.answered_on is None]:
             raise refuse(
                 f"request(s) {', '.join(unanswered)} not yet answered (Art 11(3)): answer them "
                 "before closing the file",
@@ -327,13 +329,13 @@ class FoodFeedProcessing:
 
     @property
     def closed(self) -> bool:
-        return self._st.closed_on is not None
+        return self._state.closed_on is not None
 
     busy = False  # nothing runs beside the kernel's own deliveries
 
     def tick(self) -> None:
         """Art 11(1) is met once the record is handed to the BCH publication process."""
-        st = self._st
+        st = self._state
         if st.bch_queued_on is None or st.informed_on is not None:
             return
         key = self.case.bch_key("decision")
@@ -355,7 +357,7 @@ class FoodFeedProcessing:
         raise AssertionError(f"unexpected moment {arrival.view.key}")
 
     def current_view(self) -> CaseView[FfpDetails]:
-        st, o, stage = self._st, self._opening, self._st.stage
+        st, o, stage = self._state, self._opening, self._state.stage
         stage_text = STAGE_WORDS[stage]
         if st.decision is not None:
             stage_text += f": {bch.RESULT_WORDS[st.decision.result]} on {st.decision.decided_on}"
@@ -382,7 +384,7 @@ class FoodFeedProcessing:
 
     def carry_over(self) -> FfpStart:
         return self._start.model_copy(
-            update={"resume": FfpResume(state=self._st, kernel=self.case.state)}
+            update={"resume": FfpResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- stages and helpers ------------------------------------------------------------------
@@ -390,19 +392,19 @@ class FoodFeedProcessing:
     def _require_open(self, what: str) -> None:
         if self.closed:
             raise refuse(
-                f"cannot {what}: the file was closed on {self._st.closed_on}", rule="case-open"
+                f"cannot {what}: the file was closed on {self._state.closed_on}", rule="case-open"
             )
 
     def _missing(self) -> str:
-        return ", ".join(f"({i.value})" for i in self._st.annex_ii.missing_items())
+        return ", ".join(f"({i.value})" for i in self._state.annex_ii.missing_items())
 
     @property
     def _lmo(self) -> str:
-        return self._st.annex_ii.c_lmo_name or "an LMO not yet named"
+        return self._state.annex_ii.c_lmo_name or "an LMO not yet named"
 
     @property
     def _lang(self) -> Language:
         return self._start.authority.default_language
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._st.stage.value, summary)
+        return self.case.result(self.entries(), self._state.stage.value, summary)

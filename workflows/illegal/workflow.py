@@ -52,9 +52,9 @@ class IllegalTransboundaryMovement:
         self._start = start
         self._m = start.movement
         self._origin = start.movement.party_of_origin
-        self._st = start.resume.state if start.resume else IllegalState()
+        self._state = start.resume.state if start.resume else IllegalState()
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
-        self._clocks = IllegalClocks(self.case.ledger, self._st)
+        self._clocks = IllegalClocks(self.case.ledger, self._state)
         self._fingerprint = fingerprint(start.movement)
 
     @workflow.run
@@ -96,10 +96,10 @@ class IllegalTransboundaryMovement:
     @workflow.update
     async def record_reply(self, cmd: RecordReply) -> CommandResult:
         on = cmd.received_on or self.case.today()
-        current = self._st.current
+        current = self._state.current
         assert current is not None  # the validator guarantees it
         current.answered_on = on
-        self._st.replies.append(Reply(**cmd.model_dump(exclude={"actor"}) | {"received_on": on}))
+        self._state.replies.append(Reply(**cmd.model_dump(exclude={"actor"}) | {"received_on": on}))
         nxt = self._open_round(on, "reply")
         due = self._clocks.entry(nxt).deadline
         proposed = cmd.proposed_disposal
@@ -116,7 +116,7 @@ class IllegalTransboundaryMovement:
     @record_reply.validator
     def _reply_allowed(self, cmd: RecordReply) -> None:
         self._require_running("record a reply")
-        current = self._st.current
+        current = self._state.current
         assert current is not None
         on, today = cmd.received_on, self.case.today()
         if on is not None and on > today:
@@ -136,10 +136,10 @@ class IllegalTransboundaryMovement:
     @workflow.update
     async def confirm_disposal(self, cmd: ConfirmDisposal) -> CommandResult:
         today = self.case.today()
-        current = self._st.current
+        current = self._state.current
         if current is not None:
             current.answered_on = today
-        self._st.disposal = DisposalDone(**cmd.model_dump(exclude={"actor"}), confirmed_on=today)
+        self._state.disposal = DisposalDone(**cmd.model_dump(exclude={"actor"}), confirmed_on=today)
         self.case.record(
             "disposal_confirmed",
             cmd.actor,
@@ -170,7 +170,7 @@ class IllegalTransboundaryMovement:
 
     @workflow.update
     async def close_case(self, cmd: CloseCase) -> CommandResult:
-        st = self._st
+        st = self._state
         st.closed_on, st.close_reasons = self.case.today(), cmd.reasons
         self.case.record(
             "closed",
@@ -185,7 +185,9 @@ class IllegalTransboundaryMovement:
     @close_case.validator
     def _close_allowed(self, cmd: CloseCase) -> None:
         if self.closed:
-            raise refuse(f"the case was already closed on {self._st.closed_on}", rule="case-open")
+            raise refuse(
+                f"the case was already closed on {self._state.closed_on}", rule="case-open"
+            )
 
     @workflow.query
     def view(self) -> CaseView[IllegalDetails]:
@@ -195,14 +197,14 @@ class IllegalTransboundaryMovement:
 
     @property
     def closed(self) -> bool:
-        return self._st.closed_on is not None
+        return self._state.closed_on is not None
 
     busy = False  # nothing runs beside the kernel's own deliveries
 
     def tick(self) -> None:
         """A round whose lapse the kernel has recorded and escalated is followed up: a letter to
         the Party of origin, and a new round (Art 25(2))."""
-        current = self._st.current
+        current = self._state.current
         if current is None:
             return
         lapsed = self._clocks.entry(current)
@@ -235,7 +237,7 @@ class IllegalTransboundaryMovement:
         raise AssertionError(f"unexpected moment {arrival.view.key}")
 
     def current_view(self) -> CaseView[IllegalDetails]:
-        st, m, stage = self._st, self._m, self._st.stage
+        st, m, stage = self._state, self._m, self._state.stage
         stage_text = STAGE_WORDS[stage]
         if st.disposal is not None:
             d = st.disposal
@@ -265,19 +267,19 @@ class IllegalTransboundaryMovement:
 
     def carry_over(self) -> IllegalStart:
         return self._start.model_copy(
-            update={"resume": IllegalResume(state=self._st, kernel=self.case.state)}
+            update={"resume": IllegalResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- helpers -----------------------------------------------------------------------------
 
     def _open_round(self, on: date, because: Because) -> FollowUp:
         r = FollowUp(
-            number=len(self._st.rounds) + 1,
+            number=len(self._state.rounds) + 1,
             started_on=on,
             because=because,
             days=self._start.follow_up_days,
         )
-        self._st.rounds.append(r)
+        self._state.rounds.append(r)
         return r
 
     def _letter(self, step: str, template: str, round_: FollowUp, **context: object) -> None:
@@ -299,8 +301,8 @@ class IllegalTransboundaryMovement:
             outcome = f"answered on {r.answered_on}"
         elif r.followed_up_on is not None:
             outcome = f"no answer by {due}: followed up on {r.followed_up_on}"
-        elif self._st.closed_on is not None:
-            outcome = f"case closed on {self._st.closed_on}"
+        elif self._state.closed_on is not None:
+            outcome = f"case closed on {self._state.closed_on}"
         else:
             outcome = f"running: answer expected by {due} ({days(r.days)} from {r.started_on})"
         return FollowUpView(**r.model_dump(), due=due, outcome=outcome)
@@ -308,9 +310,9 @@ class IllegalTransboundaryMovement:
     def _require_running(self, what: str) -> None:
         if self.closed:
             raise refuse(
-                f"cannot {what}: the case was closed on {self._st.closed_on}", rule="case-open"
+                f"cannot {what}: the case was closed on {self._state.closed_on}", rule="case-open"
             )
-        if (d := self._st.disposal) is not None:
+        if (d := self._state.disposal) is not None:
             raise refuse(
                 f"cannot {what}: the disposal by {DISPOSAL_WORDS[d.method]} was confirmed on "
                 f"{d.confirmed_on} (Art 25(2)); the case only waits to be closed",
@@ -323,7 +325,7 @@ class IllegalTransboundaryMovement:
         return self._m.lmo_name + (f" ({self._m.lmo_id})" if self._m.lmo_id else "")
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._st.stage.value, summary)
+        return self.case.result(self.entries(), self._state.stage.value, summary)
 
 
 __all__ = ["IllegalTransboundaryMovement", "Stage"]

@@ -128,7 +128,7 @@ class ResponseClocks:
         self._ledger = ledger
         self._start = start
         self._policy = start.policy
-        self._st = state
+        self._state = state
 
     def measure_due(self, m: OrderedMeasure) -> clock.Deadline:
         return self._ledger.compute(measure_period(m), m.start)
@@ -144,7 +144,7 @@ class ResponseClocks:
         return period, self._ledger.compute(period, start)
 
     def entries(self) -> list[Entry]:
-        st, out = self._st, []
+        st, out = self._state, []
         if st.scope_refusals:
             return []
         for kind in ("relative", "absolute"):
@@ -172,4 +172,4 @@ class ResponseClocks:
         return out
 
     def open_measures(self) -> list[OrderedMeasure]:
-        return [m for m in self._st.measures if m.completed_on is None]
+        return [m for m in self._state.measures if m.completed_on is None]

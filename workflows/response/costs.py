@@ -31,7 +31,7 @@ class CostRecovery(ResponseProcedure):
     def _record_costs(self, cmd: RecordCosts) -> CommandResult:
         today = self.case.today()
         for i in cmd.items:
-            self._st.costs.append(
+            self._state.costs.append(
                 Cost(kind=i.kind, description=i.description, amount=i.amount,
                      incurred_on=i.incurred_on, recorded_on=today)
             )  # fmt: skip
@@ -47,9 +47,9 @@ class CostRecovery(ResponseProcedure):
 
     def _check_record_costs(self, cmd: RecordCosts) -> None:
         self._require_open("record costs")
-        if self._st.demand is not None:
+        if self._state.demand is not None:
             raise refuse(
-                f"the costs were demanded on {self._st.demand.demanded_on}: costs are recorded "
+                f"the costs were demanded on {self._state.demand.demanded_on}: costs are recorded "
                 "before the demand",
                 rule="costs-before-demand",
             )
@@ -57,7 +57,7 @@ class CostRecovery(ResponseProcedure):
             self._require_date("incurred_on", item.incurred_on, None, "", f"items[{i}].incurred_on")
 
     def _demand_costs(self, cmd: DemandCosts) -> CommandResult:
-        st, p, today = self._st, self._policy, self.case.today()
+        st, p, today = self._state, self._policy, self.case.today()
         total = self._total()
         share = total * st.operator_share_percent // 100
         words = [f"costs {total} {p.currency} (SP Art 5(5))"]
@@ -93,25 +93,25 @@ class CostRecovery(ResponseProcedure):
 
     def _check_demand_costs(self, cmd: DemandCosts) -> None:
         self._require_open("demand the costs")
-        if self._st.decided_on is None:
+        if self._state.decided_on is None:
             raise refuse(
                 "no decision on response measures has been taken: the costs of the evaluation "
                 "and the measures are demanded after it (SP Art 5(5))",
                 rule="demand-needs-decision",
                 article="SP Art 5(5)",
             )
-        if not self._st.costs:
+        if not self._state.costs:
             raise refuse(
                 "no costs have been recorded (SP Art 5(5)): record them before the demand",
                 rule="demand-needs-costs",
                 article="SP Art 5(5)",
             )
-        if (d := self._st.demand) is not None:
+        if (d := self._state.demand) is not None:
             raise refuse(f"the costs were demanded on {d.demanded_on} already", rule="demand-once")
         self._require_in_time("demand the costs")
 
     def _record_payment(self, cmd: RecordPayment) -> CommandResult:
-        st = self._st
+        st = self._state
         assert st.demand is not None
         st.paid += cmd.amount
         st.payments.append(cmd.paid_on or self.case.today())
@@ -129,7 +129,7 @@ class CostRecovery(ResponseProcedure):
 
     def _check_record_payment(self, cmd: RecordPayment) -> None:
         self._require_open("record a payment")
-        if (d := self._st.demand) is None:
+        if (d := self._state.demand) is None:
             raise refuse(
                 "no costs have been demanded: demand them before recording a payment",
                 rule="payment-needs-demand",
@@ -139,7 +139,7 @@ class CostRecovery(ResponseProcedure):
     # ---- SP Art 6: exemptions ------------------------------------------------------------------
 
     def _apply_exemption(self, cmd: ApplyExemption) -> CommandResult:
-        st = self._st
+        st = self._state
         st.exemption = f"{EXEMPTION_WORDS[cmd.ground]}: {cmd.reasons}"
         if isinstance(cmd.result, Mitigate):
             st.operator_share_percent = cmd.result.operator_share_percent
@@ -166,9 +166,9 @@ class CostRecovery(ResponseProcedure):
                 article="SP Art 6",
                 field="ground",
             )
-        if self._st.demand is not None and isinstance(cmd.result, Mitigate):
+        if self._state.demand is not None and isinstance(cmd.result, Mitigate):
             raise refuse(
-                f"the costs were demanded on {self._st.demand.demanded_on}: a mitigation is "
+                f"the costs were demanded on {self._state.demand.demanded_on}: a mitigation is "
                 "applied before the demand",
                 rule="mitigate-before-demand",
                 field="result",

@@ -41,7 +41,7 @@ class ResponseProcedure:
     _start: ResponseStart
     _opening: ResponseOpening
     _policy: ResponsePolicy
-    _st: ResponseState
+    _state: ResponseState
     case: Case
     _clocks: ResponseClocks
     _fingerprint: str
@@ -67,7 +67,7 @@ class ResponseProcedure:
 
     @property
     def closed(self) -> bool:
-        return self._st.closed_on is not None
+        return self._state.closed_on is not None
 
     @property
     def busy(self) -> bool:
@@ -76,7 +76,7 @@ class ResponseProcedure:
     def tick(self) -> None:
         """An operator's term that passed with its measure open is recorded as a failure once,
         and the officers are told that the authority may act itself (SP Art 5(4))."""
-        if self.closed or self._st.suspended_since is not None:
+        if self.closed or self._state.suspended_since is not None:
             return
         today = self.case.today()
         for m in self._clocks.open_measures():
@@ -100,7 +100,7 @@ class ResponseProcedure:
             self._followed_up("system", None, on=arrival.view.due)
             return
         # SP Art 7: a time limit for actions has passed; it bars what is not yet done.
-        st = self._st
+        st = self._state
         label = arrival.view.label
         if st.demand is not None:
             return
@@ -124,7 +124,7 @@ class ResponseProcedure:
     def _followed_up(self, actor: str, findings: str | None, on: date | None = None) -> None:
         """A follow-up check: recorded, the operators reminded of what is still open, the next
         check counted from this one (``on``, default today)."""
-        st = self._st
+        st = self._state
         today = on or self.case.today()
         st.follow_up_from, st.follow_ups = today, st.follow_ups + 1
         open_ = self._clocks.open_measures()
@@ -150,7 +150,7 @@ class ResponseProcedure:
         )
 
     def current_view(self) -> CaseView[ResponseDetails]:
-        st, o, stage = self._st, self._opening, self._stage()
+        st, o, stage = self._state, self._opening, self._stage()
         stage_text = STAGE_WORDS[stage]
         if stage in CLOSED_STAGES and st.closed_on is not None:
             stage_text += f" on {st.closed_on}"
@@ -211,13 +211,13 @@ class ResponseProcedure:
 
     def carry_over(self) -> ResponseStart:
         return self._start.model_copy(
-            update={"resume": ResponseResume(state=self._st, kernel=self.case.state)}
+            update={"resume": ResponseResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- stages and helpers ------------------------------------------------------------------
 
     def _stage(self) -> Stage:
-        st = self._st
+        st = self._state
         if st.closed_as is not None:
             return st.closed_as
         if st.scope_checked_on is None:
@@ -234,12 +234,12 @@ class ResponseProcedure:
         return Stage.MEASURES if open_ else Stage.COSTS
 
     def _close(self, stage: Stage, actor: str, summary: str) -> None:
-        self._st.closed_on, self._st.closed_as = self.case.today(), stage
+        self._state.closed_on, self._state.closed_as = self.case.today(), stage
         self.case.record("closed", actor, f"{summary}. Case closed ({stage.value})")
 
     def _maybe_complete(self, actor: str) -> None:
         """Completed once every measure is and the costs are paid, waived or time-barred."""
-        st = self._st
+        st = self._state
         if self.closed or self._clocks.open_measures():
             return
         costs_settled = (
@@ -252,7 +252,7 @@ class ResponseProcedure:
             self._tell_operators("completed", "response_closed", reason="completed")
 
     def _require_open(self, what: str) -> None:
-        st = self._st
+        st = self._state
         if st.scope_checked_on is None:
             raise refuse(
                 f"cannot {what}: the scope check (SP Art 3) is still running; try again shortly",
@@ -267,15 +267,15 @@ class ResponseProcedure:
 
     def _require_measures(self, what: str) -> None:
         self._require_open(what)
-        if self._st.decided_on is None:
+        if self._state.decided_on is None:
             raise refuse(
                 f"cannot {what}: no response measures have been decided yet",
                 rule="measures-decided",
             )
-        if self._st.suspended_since is not None:
+        if self._state.suspended_since is not None:
             raise refuse(
                 f"cannot {what}: the measures are suspended pending review since "
-                f"{self._st.suspended_since} (SP Art 5(6), domestic law)",
+                f"{self._state.suspended_since} (SP Art 5(6), domestic law)",
                 rule="measures-in-force",
                 article="SP Art 5(6)",
             )
@@ -283,7 +283,7 @@ class ResponseProcedure:
             raise refuse(f"cannot {what}: every measure is completed", rule="measure-open")
 
     def _require_measure(self, n: int, field: str) -> None:
-        if n > (count := len(self._st.measures)):
+        if n > (count := len(self._state.measures)):
             raise invalid(
                 f"there is no measure {n}: the case has {count}", rule="measure-exists", field=field
             )
@@ -319,10 +319,10 @@ class ResponseProcedure:
                 )
 
     def _pending_review(self) -> ReviewRecord | None:
-        return next((r for r in self._st.reviews if r.outcome is None), None)
+        return next((r for r in self._state.reviews if r.outcome is None), None)
 
     def _total(self) -> int:
-        return sum(c.amount for c in self._st.costs)
+        return sum(c.amount for c in self._state.costs)
 
     def _due(self, m: OrderedMeasure) -> date | None:
         return self._clocks.measure_due(m).due
@@ -336,7 +336,7 @@ class ResponseProcedure:
                 "due": str(self._due(m)),
                 "completed_on": str(m.completed_on) if m.completed_on else None,
             }
-            for m in self._st.measures
+            for m in self._state.measures
         ]
 
     def _tell_operator(self, step: str, template: str, **context: Any) -> None:
@@ -348,7 +348,7 @@ class ResponseProcedure:
             )  # fmt: skip
 
     def _tell_operators(self, step: str, template: str, **context: Any) -> None:
-        for i, op in enumerate(self._st.operators, start=1):
+        for i, op in enumerate(self._state.operators, start=1):
             self.case.letter(
                 f"{step}-{i}", template, op.email, op.language or self._lang,
                 recipient_name=op.name, **context,

@@ -19,7 +19,7 @@ from workflows.response.procedure import ResponseProcedure
 
 class ResponseReview(ResponseProcedure):
     def _request_review(self, cmd: RequestReview) -> CommandResult:
-        st, today = self._st, self.case.today()
+        st, today = self._state, self.case.today()
         suspends = self._policy.review_suspends
         lodged = cmd.lodged_on or today
         st.reviews.append(
@@ -42,7 +42,7 @@ class ResponseReview(ResponseProcedure):
 
     def _check_request_review(self, cmd: RequestReview) -> None:
         self._require_open("record a review")
-        if self._st.decided_on is None:
+        if self._state.decided_on is None:
             raise refuse(
                 "no decision on response measures has been taken: only a decision can be "
                 "reviewed (SP Art 5(6))",
@@ -54,10 +54,10 @@ class ResponseReview(ResponseProcedure):
                 "a review is pending already: record its outcome before recording another",
                 rule="one-review-at-a-time",
             )
-        self._require_date("lodged_on", cmd.lodged_on, self._st.decided_on, "the decision")
+        self._require_date("lodged_on", cmd.lodged_on, self._state.decided_on, "the decision")
 
     def _decide_review(self, cmd: ReviewOutcome) -> CommandResult:
-        st, today = self._st, self.case.today()
+        st, today = self._state, self.case.today()
         review = self._pending_review()
         assert review is not None
         review.outcome, review.decided_on, review.reasons = cmd.outcome, today, cmd.reasons
@@ -84,7 +84,7 @@ class ResponseReview(ResponseProcedure):
 
     def _resume_after(self, since: date, today: date) -> None:
         """The suspension ends: each open measure keeps the days it had left when it began."""
-        st = self._st
+        st = self._state
         st.suspended_since = None
         st.follow_up_from = today
         for m in self._clocks.open_measures():

@@ -62,9 +62,9 @@ class ResponseMeasures(ResponseReview, CostRecovery):
         self._start = start
         self._opening = start.opening
         self._policy = start.policy
-        self._st = start.resume.state if start.resume else ResponseState()
+        self._state = start.resume.state if start.resume else ResponseState()
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
-        self._clocks = ResponseClocks(self.case.ledger, start, self._st)
+        self._clocks = ResponseClocks(self.case.ledger, start, self._state)
         self._fingerprint = fingerprint(start.opening)
         self._looking_up = False
 
@@ -93,7 +93,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
         """SP Art 3: the Party's status comes from its treaty status case (SP Art 18, 20)."""
         party = self._start.authority.party
         found = await self._lookup(f"treaty-sp-{party.lower()}")
-        st = self._st
+        st = self._state
         if found.found and "entry_into_force_on" in found.details:
             st.sp = SpStatus(
                 case_id=found.case_id,
@@ -130,8 +130,8 @@ class ResponseMeasures(ResponseReview, CostRecovery):
                 rule="case-exists",
                 field="case_id",
             )
-        if cmd.case_id not in self._st.linked_cases:
-            self._st.linked_cases.append(cmd.case_id)
+        if cmd.case_id not in self._state.linked_cases:
+            self._state.linked_cases.append(cmd.case_id)
         self.case.record(
             "linked",
             cmd.actor,
@@ -143,7 +143,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
     @link_case.validator
     def _link_allowed(self, cmd: LinkCase) -> None:
         self._require_open("link a case")
-        if cmd.case_id in self._st.linked_cases:
+        if cmd.case_id in self._state.linked_cases:
             raise refuse(
                 f"the case is linked to {cmd.case_id} already", rule="link-once", field="case_id"
             )
@@ -152,7 +152,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
 
     @workflow.update
     async def evaluate_damage(self, cmd: EvaluateDamage) -> CommandResult:
-        st = self._st
+        st = self._state
         st.evaluation, st.evaluated_on = cmd, self.case.today()
         sig, link = cmd.significance, cmd.causal_link
         if sig.finding == "significant":
@@ -182,7 +182,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
     @evaluate_damage.validator
     def _evaluate_allowed(self, cmd: EvaluateDamage) -> None:
         self._require_open("evaluate the damage")
-        if (on := self._st.decided_on) is not None:
+        if (on := self._state.decided_on) is not None:
             raise refuse(
                 f"the response measures were decided on {on}: the damage is evaluated before "
                 "the decision (SP Art 5(2)(b), (c))",
@@ -194,7 +194,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
 
     @workflow.update
     async def decide_measures(self, cmd: DecideMeasures) -> CommandResult:
-        st, today = self._st, self.case.today()
+        st, today = self._state, self.case.today()
         st.decided_on = st.follow_up_from = today
         st.operators = list(cmd.operators)
         st.decision_reasons, st.remedies = cmd.reasons, cmd.remedies
@@ -254,7 +254,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
     @decide_measures.validator
     def _decide_allowed(self, cmd: DecideMeasures) -> None:
         self._require_open("decide on response measures")
-        st = self._st
+        st = self._state
         if st.evaluation is None:
             raise refuse(
                 "the damage has not been evaluated yet (SP Art 5(2)(b)): evaluate it first",
@@ -281,7 +281,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
 
     @workflow.update
     async def confirm_completion(self, cmd: ConfirmCompletion) -> CommandResult:
-        m = self._st.measures[cmd.measure - 1]
+        m = self._state.measures[cmd.measure - 1]
         m.completed_on, m.findings = cmd.completed_on or self.case.today(), cmd.findings
         who = "the authority (SP Art 5(4))" if m.by_authority else "the operator"
         self.case.record(
@@ -304,20 +304,20 @@ class ResponseMeasures(ResponseReview, CostRecovery):
     def _completion_allowed(self, cmd: ConfirmCompletion) -> None:
         self._require_measures("confirm completion")
         self._require_measure(cmd.measure, "measure")
-        m = self._st.measures[cmd.measure - 1]
+        m = self._state.measures[cmd.measure - 1]
         if m.completed_on is not None:
             raise refuse(
                 f"measure {m.number} was completed on {m.completed_on} already",
                 rule="measure-open",
                 field="measure",
             )
-        self._require_date("completed_on", cmd.completed_on, self._st.decided_on, "the decision")
+        self._require_date("completed_on", cmd.completed_on, self._state.decided_on, "the decision")
 
     @workflow.update
     async def take_over(self, cmd: TakeOver) -> CommandResult:
         today = self.case.today()
         for n in cmd.measures:
-            m = self._st.measures[n - 1]
+            m = self._state.measures[n - 1]
             m.by_authority, m.taken_over_on = True, today
         self.case.record(
             "authority_measures",
@@ -340,7 +340,7 @@ class ResponseMeasures(ResponseReview, CostRecovery):
         self._require_measures("implement measures")
         for i, n in enumerate(cmd.measures):
             self._require_measure(n, f"measures[{i}]")
-            m = self._st.measures[n - 1]
+            m = self._state.measures[n - 1]
             if m.completed_on is not None:
                 raise refuse(
                     f"measure {n} was completed on {m.completed_on} already",

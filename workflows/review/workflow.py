@@ -79,7 +79,7 @@ class ReviewOfDecision:
         self._start = start
         self._opening = o = start.opening
         self._request = o if isinstance(o, ReviewRequest) else None
-        self._st = start.resume.state if start.resume else ReviewState()
+        self._state = start.resume.state if start.resume else ReviewState()
         self._looking_up = False
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
         self._fingerprint = fingerprint(o)
@@ -130,7 +130,7 @@ class ReviewOfDecision:
     @workflow.update
     async def change_decision(self, cmd: ChangeDecision) -> CommandResult:
         today = self.case.today()
-        self._st.change, self._st.changed_on = cmd, today
+        self._state.change, self._state.changed_on = cmd, today
         self.case.record(
             "decision_changed",
             cmd.actor,
@@ -154,10 +154,10 @@ class ReviewOfDecision:
     @change_decision.validator
     def _change_decision_allowed(self, cmd: ChangeDecision) -> None:
         self._require_open("change the decision")
-        if self._st.change is not None:
+        if self._state.change is not None:
             raise refuse(
-                f"the decision was already changed on {self._st.changed_on}; to change it again, "
-                "open a new review",
+                f"the decision was already changed on {self._state.changed_on}; "
+                "to change it again, open a new review",
                 rule="change-decision-once",
             )
         if cmd.result == "approval" and cmd.conditions:
@@ -187,7 +187,7 @@ class ReviewOfDecision:
             retry_policy=REGISTER_RETRY,
             summary=f"notifiers of {lmo_id}",
         )
-        self._st.notifiers = [
+        self._state.notifiers = [
             Informed(name=n.name, email=n.email, language=n.language, case_id=n.case_id)
             for n in found.notifiers
         ]
@@ -196,18 +196,18 @@ class ReviewOfDecision:
         self.case.record(
             "notifiers_found",
             "system",
-            f"{len(self._st.notifiers)} notifier(s) of {lmo_id} found in the register; each is "
+            f"{len(self._state.notifiers)} notifier(s) of {lmo_id} found in the register; each is "
             f"informed, and the BCH, by {inform.due} (Art 12(1))",
-            {"notifiers": [n.case_id for n in self._st.notifiers]},
+            {"notifiers": [n.case_id for n in self._state.notifiers]},
         )
-        for n in self._st.notifiers:
+        for n in self._state.notifiers:
             self.case.letter(
                 f"decision-changed-{n.email.lower()}",
                 "review_decision_changed",
                 n.email,
                 "hu" if n.language == "hu" else "en" if n.language == "en" else self._lang,
                 recipient_name=n.name or n.email,
-                changed_on=self._st.changed_on.isoformat() if self._st.changed_on else None,
+                changed_on=self._state.changed_on.isoformat() if self._state.changed_on else None,
                 new_result=cmd.result,
                 conditions=list(cmd.conditions),
                 reasons=cmd.reasons,
@@ -222,7 +222,7 @@ class ReviewOfDecision:
     @workflow.update
     async def answer(self, cmd: AnswerRequest) -> CommandResult:
         today = self.case.today()
-        self._st.answer = cmd
+        self._state.answer = cmd
         self.case.record(
             "answered",
             cmd.actor,
@@ -248,9 +248,9 @@ class ReviewOfDecision:
                 rule="review-requested",
                 article="Art 12(3)",
             )
-        if self._st.change is not None:
+        if self._state.change is not None:
             raise refuse(
-                f"the decision was changed on {self._st.changed_on}, which answered the request "
+                f"the decision was changed on {self._state.changed_on}, which answered the request "
                 "(Art 12(3)); there is nothing left to answer",
                 rule="answer-once",
                 article="Art 12(3)",
@@ -259,8 +259,8 @@ class ReviewOfDecision:
     def _answer(self, today: Any, outcome: str, reasons: str, ra_required: bool) -> None:
         r = self._request
         assert r is not None
-        self._st.answered_on = today
-        change = self._st.change
+        self._state.answered_on = today
+        change = self._state.change
         self.case.letter(
             "answer",
             "review_answer",
@@ -293,7 +293,7 @@ class ReviewOfDecision:
 
     def tick(self) -> None:
         """Art 12(1) is met once every letter of the change and the BCH record are out."""
-        st = self._st
+        st = self._state
         if st.notifiers is None or st.informed_on is not None:
             return
         owed = [m for m in self.case.outbox.messages if self._informs(m.key)]
@@ -318,17 +318,17 @@ class ReviewOfDecision:
         out = []
         if self._request is not None:
             answer = self.case.ledger.compute(ANSWER, self._start.received_on)
-            out.append(Entry(ANSWER, answer, met_on=self._st.answered_on))
-        if self._st.changed_on is not None:
-            inform = self.case.ledger.compute(INFORM, self._st.changed_on)
-            out.append(Entry(INFORM, inform, met_on=self._st.informed_on))
+            out.append(Entry(ANSWER, answer, met_on=self._state.answered_on))
+        if self._state.changed_on is not None:
+            inform = self.case.ledger.compute(INFORM, self._state.changed_on)
+            out.append(Entry(INFORM, inform, met_on=self._state.informed_on))
         return out
 
     def on_arrival(self, arrival: Arrival) -> None:  # no moment periods in Art 12
         raise AssertionError(f"unexpected moment {arrival.view.key}")
 
     def current_view(self) -> CaseView[ReviewDetails]:
-        o, r, st = self._opening, self._request, self._st
+        o, r, st = self._opening, self._request, self._state
         stage = self._stage
         return self.case.view(
             self.entries(),
@@ -354,14 +354,14 @@ class ReviewOfDecision:
 
     def carry_over(self) -> ReviewStart:
         return self._start.model_copy(
-            update={"resume": ReviewResume(state=self._st, kernel=self.case.state)}
+            update={"resume": ReviewResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- stages and helpers ------------------------------------------------------------------
 
     @property
     def _stage(self) -> Stage:
-        st = self._st
+        st = self._state
         if st.change is not None:
             return Stage.CHANGED if st.informed_on is not None else Stage.INFORMING
         if st.answer is not None:

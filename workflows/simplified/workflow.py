@@ -55,7 +55,7 @@ class SimplifiedProcedure:
     @workflow.init
     def __init__(self, start: SimplifiedStart) -> None:
         self._start = start
-        self._st = (
+        self._state = (
             start.resume.state
             if start.resume
             else SimplifiedState(
@@ -76,7 +76,7 @@ class SimplifiedProcedure:
         return view
 
     def _opened(self) -> None:
-        spec, on = self._st.spec, self._start.received_on
+        spec, on = self._state.spec, self._start.received_on
         self.case.record(
             "specified",
             "case-officer",
@@ -89,7 +89,7 @@ class SimplifiedProcedure:
 
     @workflow.update
     async def amend_specification(self, cmd: Amend) -> CommandResult:
-        st, changes = self._st, cmd.changes()
+        st, changes = self._state, cmd.changes()
         st.spec = st.spec.model_copy(update=changes | {"version": st.spec.version + 1})
         self._changed()
         number = len(st.records) + 1
@@ -137,7 +137,7 @@ class SimplifiedProcedure:
 
     @workflow.update
     async def withdraw_specification(self, cmd: Withdraw) -> CommandResult:
-        st = self._st
+        st = self._state
         st.withdrawn_on = self.case.today()
         st.spec = st.spec.model_copy(update={"in_force": False, "version": st.spec.version + 1})
         self._changed()
@@ -157,7 +157,7 @@ class SimplifiedProcedure:
 
     def _published(self, what: str) -> Specification:
         """A change amends the last record published on the BCH: none may be outstanding."""
-        st = self._st
+        st = self._state
         if st.withdrawn_on is not None:
             raise refuse(
                 f"cannot {what}: the specification was withdrawn on {st.withdrawn_on}; specify "
@@ -180,7 +180,7 @@ class SimplifiedProcedure:
     def _to_bch(
         self, step: str, what: str, *, amendment: str | None = None, withdrawn: bool = False
     ) -> None:
-        st, today = self._st, self.case.today()
+        st, today = self._state, self.case.today()
         last = next((r for r in reversed(st.records) if r.reference), None)
         st.records.append(
             BchRecord(number=len(st.records) + 1, step=step, what=what, queued_on=today)
@@ -243,12 +243,12 @@ class SimplifiedProcedure:
         sent = {m.key for m in self.case.outbox.messages if m.status == "sent"}
         return [
             r
-            for r in self._st.records
+            for r in self._state.records
             if r.published_on is None and self.case.bch_key(r.step) in sent
         ]
 
     def _on_published(self, r: BchRecord) -> None:
-        st, today = self._st, self.case.today()
+        st, today = self._state, self.case.today()
         r.published_on = today
         # Each record is published once as a new document: its first revision is the one.
         r.reference = f"{document_uid(self.case.bch_key(r.step))}@1"
@@ -265,13 +265,13 @@ class SimplifiedProcedure:
     # ---- the register of specifications ------------------------------------------------------
 
     def _changed(self) -> None:
-        self._st.changes += 1
+        self._state.changes += 1
         self.case.touch()
 
     async def _keep_register(self) -> None:
         """Write the specification's row after each change, the withdrawal included, before the
         case ends (activities/simplified.py; idempotent by the change count)."""
-        st = self._st
+        st = self._state
         while True:
             await workflow.wait_condition(lambda: st.changes > st.synced or self.closed)
             if st.changes <= st.synced:
@@ -298,17 +298,17 @@ class SimplifiedProcedure:
 
     @property
     def closed(self) -> bool:
-        return self._st.withdrawn_on is not None
+        return self._state.withdrawn_on is not None
 
     @property
     def busy(self) -> bool:
-        return self._in_flight > 0 or self._st.changes > self._st.synced
+        return self._in_flight > 0 or self._state.changes > self._state.synced
 
     def tick(self) -> None:
         """Nothing to do on a turn: publication is followed by :meth:`_follow`."""
 
     def entries(self) -> list[Entry]:
-        st = self._st
+        st = self._state
         days = self._start.publication_days
         return clocks.entries(self.case.ledger, st.records, days, st.withdrawn_on)
 
@@ -316,7 +316,7 @@ class SimplifiedProcedure:
         raise AssertionError(f"unexpected moment {arrival.view.key}")
 
     def current_view(self) -> CaseView[SimplifiedDetails]:
-        st, stage = self._st, self._st.stage
+        st, stage = self._state, self._state.stage
         stage_text = STAGE_WORDS[stage]
         if stage == Stage.IN_FORCE:
             until = f" to {st.spec.expires_on}" if st.spec.expires_on else ""
@@ -338,8 +338,8 @@ class SimplifiedProcedure:
 
     def carry_over(self) -> SimplifiedStart:
         return self._start.model_copy(
-            update={"resume": SimplifiedResume(state=self._st, kernel=self.case.state)}
+            update={"resume": SimplifiedResume(state=self._state, kernel=self.case.state)}
         )
 
     def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._st.stage.value, summary)
+        return self.case.result(self.entries(), self._state.stage.value, summary)

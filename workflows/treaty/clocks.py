@@ -98,7 +98,7 @@ class TreatyClocks:
         self._ledger = ledger
         self._deposit = deposit
         self._treaty = TREATIES[deposit.treaty]
-        self._st = state
+        self._state = state
 
     def entry_into_force(self) -> clock.Deadline:
         """The ninetieth day after deposit, or the later date that applies (module doc)."""
@@ -170,7 +170,7 @@ class TreatyClocks:
         """The Party's own notice (CP Art 39(2) / SP Art 20(2)) or, for the Supplementary
         Protocol, its withdrawal from the Protocol (SP Art 20(3)); the earlier, if both."""
         effects: list[_Effect] = []
-        if (own := self._st.withdrawal) is not None:
+        if (own := self._state.withdrawal) is not None:
             received = own.received_by_depositary_on
             article = self._treaty.withdrawal_effect_article
             if own.takes_effect_on is None:
@@ -196,7 +196,7 @@ class TreatyClocks:
                         f"megadott későbbi időpont ({article})",
                     )
                 )
-        if (via := self._st.protocol_withdrawal) is not None:
+        if (via := self._state.protocol_withdrawal) is not None:
             received = via.received_by_depositary_on
             effects.append(
                 _Effect(
@@ -214,7 +214,7 @@ class TreatyClocks:
 
     def entries(self) -> list[Entry]:
         """The ledger as the case shows it: the dates themselves."""
-        st = self._st
+        st = self._state
         eif = self.entry_into_force()
         withdrawal = self.withdrawal()
         withdrawn_on = withdrawal.due if withdrawal is not None and st.withdrawn else None

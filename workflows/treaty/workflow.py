@@ -47,9 +47,9 @@ class TreatyStatus:
         self._start = start = start.model_copy(update={"rules": treaty_counting(start.rules)})
         self._deposit = start.deposit
         self._treaty = TREATIES[start.deposit.treaty]
-        self._st = start.resume.state if start.resume else TreatyState()
+        self._state = start.resume.state if start.resume else TreatyState()
         self.case = Case.open(start, start.resume.kernel if start.resume else None)
-        self._clocks = TreatyClocks(self.case.ledger, start.deposit, self._st)
+        self._clocks = TreatyClocks(self.case.ledger, start.deposit, self._state)
         self._informing = False
         self._fingerprint = fingerprint(start.deposit)
 
@@ -71,7 +71,7 @@ class TreatyStatus:
 
     @workflow.update
     async def record_withdrawal(self, cmd: WithdrawalNotice) -> CommandResult:
-        self._st.withdrawal, self._st.withdrawal_recorded_on = cmd, self.case.today()
+        self._state.withdrawal, self._state.withdrawal_recorded_on = cmd, self.case.today()
         effect = self._clocks.withdrawal()
         assert effect is not None
         self.case.record(
@@ -139,7 +139,7 @@ class TreatyStatus:
             informed = True
         except FailureError:  # no such case, or it has closed
             informed = False
-        self._st.supplementary_protocol_case, self._st.supplementary_protocol_informed = (
+        self._state.supplementary_protocol_case, self._state.supplementary_protocol_informed = (
             sp_case,
             informed,
         )
@@ -161,12 +161,12 @@ class TreatyStatus:
     def protocol_withdrawn(self, notice: ProtocolWithdrawal) -> None:
         """SP Art 20(3), from the Party's Protocol case: the Party withdraws from the
         Supplementary Protocol with its withdrawal from the Protocol."""
-        if self._deposit.treaty != "sp" or self.closed or self._st.protocol_withdrawal == notice:
+        if self._deposit.treaty != "sp" or self.closed or self._state.protocol_withdrawal == notice:
             workflow.logger.warning(
                 "withdrawal from the Protocol ignored", extra=notice.model_dump(mode="json")
             )
             return
-        self._st.protocol_withdrawal = notice
+        self._state.protocol_withdrawal = notice
         effect = self._clocks.withdrawal()
         assert effect is not None
         self.case.record(
@@ -187,7 +187,7 @@ class TreatyStatus:
 
     @property
     def closed(self) -> bool:
-        return self._st.withdrawn
+        return self._state.withdrawn
 
     @property
     def busy(self) -> bool:
@@ -206,7 +206,7 @@ class TreatyStatus:
         language = self._start.authority.default_language
         facts = {"article": article, "explanation": explained(entry.deadline, language)}
         if entry.period.key == "entry_into_force":
-            self._st.in_force = True
+            self._state.in_force = True
             self.case.record(
                 "entered_into_force",
                 "system",
@@ -224,8 +224,8 @@ class TreatyStatus:
                 **facts,
             )
             return
-        self._st.withdrawn = True
-        via = self._st.protocol_withdrawal if article == "SP Art 20(3)" else None
+        self._state.withdrawn = True
+        via = self._state.protocol_withdrawal if article == "SP Art 20(3)" else None
         self.case.record(
             "withdrawn",
             "system",
@@ -244,7 +244,7 @@ class TreatyStatus:
         )
 
     def current_view(self) -> CaseView[TreatyDetails]:
-        st, d, stage = self._st, self._deposit, self._stage
+        st, d, stage = self._state, self._deposit, self._stage
         effect = self._clocks.withdrawal()
         return self.case.view(
             self._clocks.entries(),
@@ -274,14 +274,14 @@ class TreatyStatus:
 
     def carry_over(self) -> TreatyStart:
         return self._start.model_copy(
-            update={"resume": TreatyResume(state=self._st, kernel=self.case.state)}
+            update={"resume": TreatyResume(state=self._state, kernel=self.case.state)}
         )
 
     # ---- stages ------------------------------------------------------------------------------
 
     @property
     def _stage(self) -> Stage:
-        st = self._st
+        st = self._state
         if st.withdrawn:
             return Stage.WITHDRAWN
         if st.withdrawal is not None or st.protocol_withdrawal is not None:
