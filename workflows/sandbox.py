@@ -45,6 +45,8 @@ PASSTHROUGH_MODULES = (
     "workflows.aia.models",
     "workflows.aia.notification",
     "workflows.aia.bch",
+    "workflows.aia.procedure",
+    "workflows.aia.decision",
     "workflows.review.models",
     "workflows.treaty.models",
     "workflows.treaty.clocks",

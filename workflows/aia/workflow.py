@@ -5,31 +5,26 @@ Receipt (Art 8) → acknowledgement within 90 days (Art 9) with the Art 10(2) ro
 (10(3)(c)) and extended by notified periods (10(3)(d)). A missed deadline is escalated, never
 consent (9(4), 10(5)): the case kernel (workflows/kernel/) keeps the deadlines, reminders,
 messages, history and projection; this module says only what the articles say.
+
+This module holds the Temporal handlers; the plain methods they share are in ``procedure.py``
+(the kernel hooks, the simplified procedure's record, checks and messages) and ``decision.py``
+(the decision and the public consultation, Arts 10(3)-(6), 23(2)).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bch_models import BchLink
     from workflows import clock
-    from workflows.aia import bch
-    from workflows.aia.clocks import PUBLIC_CONSULTATION, AiaClocks
+    from workflows.aia.clocks import AiaClocks
+    from workflows.aia.decision import AiaDecision
     from workflows.aia.models import (
         ANNEX_I_DESCRIPTIONS,
-        CLOSED_STAGES,
-        STAGE_WORDS,
         Acknowledge,
         AiaDetails,
-        AiaResume,
         AiaStart,
         AiaState,
-        AnnexIItem,
-        ConsultationView,
         Decide,
         Extend,
         InformationRequestView,
@@ -40,17 +35,16 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
         fingerprint,
     )
+    from workflows.aia.procedure import annex_items, day_after
     from workflows.common import invalid, refuse
     from workflows.kernel.case import Case
-    from workflows.kernel.ledger import Arrival, Entry
     from workflows.kernel.runtime import run_case
     from workflows.kernel.words import days, explained, iso
-    from workflows.models import CaseView, CommandResult, Language
-    from workflows.simplified.models import Specification
+    from workflows.models import CaseView, CommandResult
 
 
 @workflow.defn(name="AdvanceInformedAgreement")
-class AdvanceInformedAgreement:
+class AdvanceInformedAgreement(AiaDecision):
     @workflow.init
     def __init__(self, start: AiaStart) -> None:
         self._start = start
@@ -71,7 +65,7 @@ class AdvanceInformedAgreement:
                 f"Notification {self._notification.notifier_reference} received on "
                 f"{start.received_on} (Art 8)"
                 + (
-                    f"; Annex I items missing: {_items(missing)}"
+                    f"; Annex I items missing: {annex_items(missing)}"
                     if missing
                     else "; Annex I complete"
                 ),
@@ -80,55 +74,6 @@ class AdvanceInformedAgreement:
             if start.simplified is not None:
                 self._record_simplified(start.simplified)
         return await run_case(self)
-
-    # ---- Art 13: the simplified procedure
-
-    def _record_simplified(self, spec: Specification) -> None:
-        """The notification falls under a specification the Party made available to the BCH in
-        advance (Art 13(1)): it is recorded, and the AIA procedure (Arts 8-10) does not apply."""
-        self._state.simplified = spec
-        missing = self._notification.annex_i.missing_items()
-        if spec.kind == "exempt_from_aia":
-            what = (
-                "the import is exempted from the advance informed agreement procedure "
-                "(Art 13(1)(b))"
-            )
-        else:
-            what = (
-                "the movement may take place at the same time as it is notified (Art 13(1)(a))"
-                + (
-                    f"; Annex I items missing, which such a notification must give (Art 13(2)): "
-                    f"{_items(missing)}"
-                    if missing
-                    else ""
-                )
-            )
-        self.case.record(
-            "recorded_simplified",
-            "system",
-            f"Recorded under the Party's specification {spec.reference} ({spec.case_id}; "
-            f"{spec.legal_basis}): {what}; no acknowledgement or decision period runs",
-            {
-                "specification": spec.case_id,
-                "kind": spec.kind,
-                "missing_annex_i_items": [i.value for i in missing],
-            },
-        )
-        self._letter(
-            "simplified",
-            "aia_simplified",
-            kind=spec.kind,
-            specification_reference=spec.reference,
-            specification_title=spec.title,
-            legal_basis=spec.legal_basis,
-            adequate_measures=spec.adequate_measures,
-            bch_record=spec.bch_record,
-            missing_items=(
-                [f"({i.value}) {ANNEX_I_DESCRIPTIONS[i]}" for i in missing]
-                if spec.kind == "movement_at_notification"
-                else []
-            ),
-        )
 
     # ---- Art 9: acknowledgement
 
@@ -167,7 +112,7 @@ class AdvanceInformedAgreement:
             missing_items=[f"({i.value}) {ANNEX_I_DESCRIPTIONS[i]}" for i in missing],
             procedure=cmd.procedure,
             consent_route=cmd.consent_route,
-            proceed_from=iso(_day_after(proceed)),
+            proceed_from=iso(day_after(proceed)),
             decision_due=iso(decision.due) if decision else None,
             decision_explanation=explained(decision, language),
         )
@@ -361,195 +306,25 @@ class AdvanceInformedAgreement:
     def _record_risk_assessment_allowed(self, cmd: RiskAssessment) -> None:
         self._require_open("record a risk assessment")
 
-    # ---- Art 23(2): public consultation
+    # ---- Art 23(2): public consultation (workflows/aia/decision.py)
 
     @workflow.update
     async def open_consultation(self, cmd: OpenConsultation) -> CommandResult:
-        today = self.case.today()
-        self._state.consultation = ConsultationView(
-            opened_on=today, ends_on=cmd.ends_on, subject=cmd.subject
-        )
-        self.case.record(
-            "consultation_opened",
-            cmd.actor,
-            f"Public consultation opened on {today} (Art 23(2)): comments until the end of "
-            f"{cmd.ends_on}; subject: {cmd.subject}",
-            cmd.model_dump(mode="json"),
-        )
-        return self._result(f"Public consultation open until {cmd.ends_on}")
+        return self._open_consultation(cmd)
 
     @open_consultation.validator
     def _open_consultation_allowed(self, cmd: OpenConsultation) -> None:
-        self._require_open("open a public consultation")
-        if (c := self._state.consultation) is not None:
-            raise refuse(
-                f"a public consultation was already opened on {c.opened_on} (until {c.ends_on}): "
-                "a case has one",
-                rule="consult-once",
-            )
-        today = self.case.today()
-        if cmd.ends_on <= today:
-            raise invalid(
-                f"ends_on {cmd.ends_on} is not possible: a consultation ends after today ({today})",
-                rule="consultation-ends-after-today",
-                field="ends_on",
-            )
-        limit = self._clocks.decision() or self._clocks.proceed()
-        if limit is not None and limit.due is not None and cmd.ends_on > limit.due:
-            what = (
-                "decision deadline" if self._clocks.decision() else "day the movement may proceed"
-            )
-            raise invalid(
-                f"ends_on {cmd.ends_on} is after the {what} ({limit.due}): the decision must "
-                "take the consultation's results into account (Art 23(2)), so it has to close "
-                "by then"
-                + (
-                    " (or extend the decision period first, Art 10(3)(d))"
-                    if self._clocks.decision()
-                    else ""
-                ),
-                rule="consultation-ends-before-decision",
-                article="Art 23(2)",
-                field="ends_on",
-            )
-        if limit is not None and limit.due is None:
-            raise refuse(
-                "the decision clock is stopped while information is awaited (Art 10(3)(c)): "
-                "the latest possible end date is not known until it runs again; record the "
-                "information as received first",
-                rule="decision-clock-running",
-                article="Art 10(3)(c)",
-            )
+        self._check_open_consultation(cmd)
 
-    # ---- Art 10(3)(a)-(b), 10(4), 10(6): the decision
+    # ---- Art 10(3)(a)-(b), 10(4), 10(6): the decision (workflows/aia/decision.py)
 
     @workflow.update
     async def decide(self, cmd: Decide) -> CommandResult:
-        today = self.case.today()
-        if (open_request := self._state.open_request()) is not None:
-            open_request.received_on = today  # the wait ends with the decision
-        self._state.decision, self._state.decided_on = cmd, today
-        self.case.record(
-            "decided",
-            cmd.actor,
-            f"Decision on {today} (Art 10(3)): {bch.RESULT_WORDS[cmd.result]}"
-            + (f"; conditions: {'; '.join(cmd.conditions)}" if cmd.conditions else "")
-            + (f"; reasons: {cmd.reasons}" if cmd.reasons else "")
-            + (
-                "; taken despite lack of scientific certainty (Art 10(6))"
-                if cmd.lack_of_scientific_certainty
-                else ""
-            )
-            + (
-                f"; results of the public consultation (Art 23(2)): {cmd.consultation_results}"
-                if cmd.consultation_results
-                else ""
-            ),
-            cmd.model_dump(mode="json"),
-        )
-        ra = self._state.risk_assessment
-        self._letter(
-            "decision",
-            "aia_decision",
-            decided_on=today.isoformat(),
-            result=cmd.result,
-            conditions=list(cmd.conditions),
-            reasons=cmd.reasons,
-            subsequent_imports=cmd.subsequent_imports,
-            lack_of_scientific_certainty=cmd.lack_of_scientific_certainty,
-            risk_assessment_summary=ra.summary if ra else None,
-            consultation=(
-                self._state.consultation.model_dump(mode="json")
-                if self._state.consultation
-                else None
-            ),
-            consultation_results=cmd.consultation_results,
-        )
-        self._bch(
-            "decision",
-            cmd.result,
-            today,
-            reasons=cmd.reasons,
-            conditions=list(cmd.conditions),
-            subsequent_imports=cmd.subsequent_imports,
-            modified_organisms=list(cmd.bch_modified_organisms),
-            risk_assessments=list(cmd.bch_risk_assessments),
-            public_consultation=self._consultation_words(cmd),
-            documents=self._public_links(cmd),
-        )
-        return self._result(f"Decision recorded: {bch.RESULT_WORDS[cmd.result]}")
+        return self._decide(cmd)
 
     @decide.validator
     def _decide_allowed(self, cmd: Decide) -> None:
-        self._require_open("decide")
-        if self._state.acknowledged_on is None:
-            raise refuse(
-                "receipt has not been acknowledged yet (Art 9(2)(c): the acknowledgement says "
-                "which procedure the decision follows); acknowledge it first",
-                rule="acknowledge-before-decision",
-                article="Art 9(2)(c)",
-            )
-        if self._state.risk_assessment is None:
-            raise refuse(
-                "no risk assessment is recorded: record one first; decisions under Article 10 "
-                "rest on a risk assessment (Art 15(2), Art 10(1))",
-                rule="decision-needs-risk-assessment",
-                article="Art 15(2)",
-            )
-        if cmd.result == "approval" and cmd.conditions:
-            raise invalid(
-                "an unconditional approval has no conditions; use approval_with_conditions "
-                "(Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
-        if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise invalid(
-                "approval_with_conditions needs at least one condition (Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
-        if cmd.result != "approval" and not (cmd.reasons and cmd.reasons.strip()):
-            raise invalid(
-                "reasons are required: except where consent is unconditional, a decision sets "
-                "out the reasons on which it is based (Art 10(4))",
-                rule="decision-needs-reasons",
-                article="Art 10(4)",
-                field="reasons",
-            )
-        if (c := self._state.consultation) is not None and c.closed_on is None:
-            raise refuse(
-                f"the public consultation runs until the end of {c.ends_on} (Art 23(2)); decide "
-                "once it has closed, stating its results",
-                rule="consultation-closed-before-decision",
-                article="Art 23(2)",
-            )
-        if c is not None and not cmd.consultation_results:
-            raise invalid(
-                f"the public was consulted from {c.opened_on} to {c.ends_on}: state the results "
-                "of the consultation in consultation_results (Art 23(2))",
-                rule="decision-states-consultation-results",
-                article="Art 23(2)",
-                field="consultation_results",
-            )
-        if c is None and cmd.consultation_results:
-            raise invalid(
-                "no public consultation was held: leave consultation_results empty",
-                rule="consultation-results-need-consultation",
-                field="consultation_results",
-            )
-        if cmd.result != "prohibition" and not (
-            cmd.subsequent_imports and cmd.subsequent_imports.strip()
-        ):
-            raise invalid(
-                "an approval states how it applies to subsequent imports of the same LMO "
-                "(Art 10(3)(a)): set subsequent_imports",
-                rule="approval-states-subsequent-imports",
-                article="Art 10(3)(a)",
-                field="subsequent_imports",
-            )
+        self._check_decide(cmd)
 
     # ---- withdrawal (Art 21(5))
 
@@ -581,131 +356,3 @@ class AdvanceInformedAgreement:
     @workflow.query
     def view(self) -> CaseView[AiaDetails]:
         return self.current_view()
-
-    # ---- what the kernel asks of the procedure
-
-    @property
-    def closed(self) -> bool:
-        return self._state.stage in CLOSED_STAGES
-
-    def entries(self) -> list[Entry]:
-        return self._clocks.entries()
-
-    busy = False  # nothing runs beside the kernel's own deliveries
-
-    def tick(self) -> None:
-        """Nothing to watch beyond the ledger."""
-
-    def on_arrival(self, arrival: Arrival) -> None:
-        """Art 10(2)(b): the days notified in the acknowledgement have passed without a
-        decision; the movement may proceed. Art 23(2): the public consultation has closed."""
-        v = arrival.view
-        if v.key == PUBLIC_CONSULTATION.key:
-            self._consultation_closed()
-            return
-        self._state.may_proceed_reached = True
-        proceed_from = iso(v.due + timedelta(days=1)) if v.due else None
-        self.case.record(
-            "may_proceed_without_consent",
-            "system",
-            f"{v.period_days} days after the acknowledgement have passed without a decision: as "
-            f"notified under Art 10(2)(b), the movement may proceed from {proceed_from}",
-            {"proceed_from": proceed_from},
-        )
-        self._letter("may-proceed", "aia_may_proceed", proceed_from=proceed_from)
-
-    def _consultation_closed(self) -> None:
-        c = self._state.consultation
-        assert c is not None
-        c.closed_on = c.ends_on
-        self.case.record(
-            "consultation_closed",
-            "system",
-            f"The public consultation closed at the end of {c.ends_on} (Art 23(2)); its "
-            "results are to be stated with the decision",
-            {"opened_on": c.opened_on.isoformat(), "ends_on": c.ends_on.isoformat()},
-        )
-
-    def _public_links(self, cmd: Decide) -> list[BchLink]:
-        """The decision's public dossier documents, linked from the BCH record where the public
-        register serves them (the API checked that each is public, Art 21)."""
-        base = self._start.authority.api_url
-        if not base:
-            return []
-        return [
-            BchLink(url=f"{base}/v1/register/{self._start.case_id}/documents/{d}", name="Document")
-            for d in cmd.documents
-        ]
-
-    def _consultation_words(self, cmd: Decide) -> str | None:
-        c = self._state.consultation
-        if c is None or not cmd.consultation_results:
-            return None
-        return (
-            f"The public was consulted from {c.opened_on} to {c.ends_on} on: {c.subject}. "
-            f"Results: {cmd.consultation_results}"
-        )
-
-    def current_view(self) -> CaseView[AiaDetails]:
-        st, stage = self._state, self._state.stage
-        stage_text = STAGE_WORDS[stage]
-        if st.decision is not None:
-            stage_text += f": {bch.RESULT_WORDS[st.decision.result]} on {st.decided_on}"
-        return self.case.view(
-            self.entries(),
-            stage=stage.value,
-            stage_text=stage_text,
-            closed=stage in CLOSED_STAGES,
-            details=AiaDetails(
-                **st.model_dump(),
-                missing_annex_i_items=[i.value for i in self._notification.annex_i.missing_items()],
-                may_proceed_from=_day_after(self._clocks.proceed()),
-                notification_fingerprint=self._fingerprint,
-            ),
-        )
-
-    def carry_over(self) -> AiaStart:
-        return self._start.model_copy(
-            update={"resume": AiaResume(state=self._state, kernel=self.case.state)}
-        )
-
-    def _require_open(self, what: str) -> None:
-        if (stage := self._state.stage) in CLOSED_STAGES:
-            raise refuse(
-                f"cannot {what}: the case is closed ({stage.value.replace('_', ' ')})",
-                rule="case-open",
-            )
-
-    # ---- messages
-
-    @property
-    def _lang(self) -> Language:
-        return self._notification.notifier.language or self._start.authority.default_language
-
-    def _letter(self, step: str, template: str, **context: Any) -> None:
-        self.case.letter(step, template, self._notification.notifier.email, self._lang, **context)
-
-    def _bch(self, step: str, result: bch.Result, on: date, **fields: Any) -> None:
-        """Art 10(3): decisions, requests for information and extensions go to the BCH."""
-        record = bch.record(
-            message_key=self.case.bch_key(step),
-            case_id=self._start.case_id,
-            notification=self._notification,
-            received_on=self._start.received_on,
-            state=self._state,
-            result=result,
-            on=on,
-            **fields,
-        )
-        self.case.bch(step, result, record)
-
-    def _result(self, summary: str) -> CommandResult:
-        return self.case.result(self.entries(), self._state.stage.value, summary)
-
-
-def _day_after(deadline: clock.Deadline | None) -> date | None:
-    return deadline.due + timedelta(days=1) if deadline and deadline.due else None
-
-
-def _items(items: list[AnnexIItem]) -> str:
-    return ", ".join(f"({i.value})" for i in items)
