@@ -33,7 +33,7 @@ async def measure(commands: int) -> dict[str, Any]:
         await run.commands()
     finally:
         await run.stop()
-    m = run.m
+    m = run.measured
     return {
         "direct": m.commands_direct.summary(),
         "api": m.commands.summary(),

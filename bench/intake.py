@@ -54,8 +54,8 @@ async def measure(cases: int) -> dict[str, Any]:
     finally:
         await run.stop()
     return {
-        **figures(run.m),
-        "notes": [*run.m.notes, f"stack state and logs kept in {folder}"],
+        **figures(run.measured),
+        "notes": [*run.measured.notes, f"stack state and logs kept in {folder}"],
     }
 
 

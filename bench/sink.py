@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from bench.live import cpu_seconds, rss_bytes
+from bench.live.processes import cpu_seconds, rss_bytes
 from bench.verdicts import percentile
 from infra.readiness import port_open
 from tests.soak.stack import free_ports

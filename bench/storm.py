@@ -54,11 +54,11 @@ async def measure(cases: int, seconds_per_case: float) -> dict[str, Any]:
         print(f"  intake: {cases} notifications …", flush=True)
         await run.intake()
         await run.storm()
-        if run.m.lapse_delays:
+        if run.measured.lapse_delays:
             await run.bare_storm()
     finally:
         await run.stop()
-    m = run.m
+    m = run.measured
     ms = {k: round(v * 1000, 2) for k, v in m.cpu_per_lapse.items()}
     bare_ms = {k: round(v * 1000, 2) for k, v in m.cpu_per_bare_sleeper.items()}
     return {
