@@ -30,7 +30,7 @@ from infra.readiness import StackError, http_status, port_free, port_open, wait_
 from infra.settings import Settings, get_settings
 from infra.supervisor import COLOURS, ROOT, Child, Supervisor, note
 from infra.temporal_cli import (
-    CLI_TYPES,
+    TemporalCli,
     custom_search_attributes,
     search_attribute_flags,
     temporal_binary,
@@ -77,6 +77,7 @@ class DevStack:
         self.temporal = temporal_binary()
         self.address = f"127.0.0.1:{ports.temporal}"
         self.attributes = custom_search_attributes()
+        self.cli = TemporalCli(self.temporal, self.address, settings.temporal_namespace)
 
     # ---- start
 
@@ -210,60 +211,15 @@ class DevStack:
             "temporal", argv, dict(os.environ), grace=TEMPORAL_STOP_SECONDS, ready=ready
         )
         wait_until(child, ready, 60, f"ports {self.ports.temporal} and {self.ports.ui}")
-        self.ensure_search_attributes()
-        self.ensure_retention()
+        self.cli.ensure_search_attributes(self.attributes, self.state / "temporal")
+        self.cli.ensure_retention()
         note(
             f"Temporal ready on {self.address} (namespace {self.settings.temporal_namespace}), "
             f"{len(self.attributes)} custom search attributes, data in {db_file}"
         )
 
     def temporal_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.temporal, *args, "--address", self.address,
-             "--namespace", self.settings.temporal_namespace],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )  # fmt: skip
-
-    def registered_search_attributes(self) -> dict[str, str]:
-        result = self.temporal_cli("operator", "search-attribute", "list", "-o", "json")
-        if result.returncode != 0:
-            raise StackError(f"cannot list search attributes: {result.stderr.strip()}")
-        custom: dict[str, str] = json.loads(result.stdout).get("customAttributes") or {}
-        return custom
-
-    def ensure_search_attributes(self) -> None:
-        """Register attributes added since the database was created (start-dev only adds them to
-        a new database), one at a time (the CLI registers only one name per call)."""
-        registered = self.registered_search_attributes()
-        for key in self.attributes:
-            if key.name in registered:
-                continue
-            kind = CLI_TYPES[key.indexed_value_type]
-            result = self.temporal_cli(
-                "operator", "search-attribute", "create", "--name", key.name, "--type", kind
-            )
-            if result.returncode != 0:
-                raise StackError(
-                    f"cannot register search attribute {key.name} ({kind}): {result.stderr.strip()}"
-                )
-            note(f"registered search attribute {key.name} ({kind})")
-        registered = self.registered_search_attributes()
-        for key in self.attributes:
-            want = "INDEXED_VALUE_TYPE_" + key.indexed_value_type.name
-            if registered.get(key.name) != want:
-                raise StackError(
-                    f"search attribute {key.name} is {registered.get(key.name)}, expected {want};"
-                    f" remove {self.state / 'temporal'} to start from a fresh Temporal database"
-                )
-
-    def ensure_retention(self) -> None:
-        """The dev server keeps closed workflows for 24 hours; cases take longer than that to
-        look back on. Keep them for ten years (the register keeps them regardless)."""
-        result = self.temporal_cli("operator", "namespace", "update", "--retention", "3650d")
-        if result.returncode != 0:
-            note(f"could not extend the namespace's retention: {result.stderr.strip()}")
+        return self.cli.run(*args)
 
     def start_postgres(self) -> None:
         from infra.db import migrate
