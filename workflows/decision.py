@@ -2,8 +2,9 @@
 conditional approval and only then (Art 10(3)(a)), reasons unless consent is unconditional
 (Art 10(4)), and for an approval how it applies to subsequent imports of the LMO (Art 10(3)(a)).
 
-The rules as checks, for a command that enforces them itself (a 422 naming the field), and as
-JSON Schema, so that the OpenAPI document says what the API does whether a command or the
+The rules as checks, for a command that enforces them itself (a 422 naming the field), as the
+workflows' validators refuse them (``refuse_*``: the same words, with the rule and the article),
+and as JSON Schema, so that the OpenAPI document says what the API does whether a command or the
 workflow's validator enforces them.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from workflows.common import invalid
 from workflows.models import TEXT_PATTERN
 
 Result = Literal["approval", "approval_with_conditions", "prohibition"]
@@ -45,6 +47,42 @@ def check_subsequent_imports(result: Result | None, text: str | None) -> str | N
     if result is not None and result != "prohibition" and not (text and text.strip()):
         raise ValueError(NEEDS_SUBSEQUENT_IMPORTS)
     return text
+
+
+def refuse_conditions(result: Result | None, conditions: list[str]) -> None:
+    """``check_conditions`` for a workflow's validator."""
+    try:
+        check_conditions(result, conditions)
+    except ValueError as err:
+        raise invalid(
+            f"{err} (Art 10(3)(a))",
+            rule="result-matches-conditions",
+            article="Art 10(3)(a)",
+            field="conditions",
+        ) from None
+
+
+def refuse_reasons(result: Result | None, reasons: str | None) -> None:
+    """``check_reasons`` for a workflow's validator."""
+    try:
+        check_reasons(result, reasons)
+    except ValueError as err:
+        raise invalid(
+            str(err), rule="decision-needs-reasons", article="Art 10(4)", field="reasons"
+        ) from None
+
+
+def refuse_subsequent_imports(result: Result | None, text: str | None) -> None:
+    """``check_subsequent_imports`` for a workflow's validator."""
+    try:
+        check_subsequent_imports(result, text)
+    except ValueError as err:
+        raise invalid(
+            str(err),
+            rule="approval-states-subsequent-imports",
+            article="Art 10(3)(a)",
+            field="subsequent_imports",
+        ) from None
 
 
 def _when(result: str, then: dict[str, Any]) -> dict[str, Any]:

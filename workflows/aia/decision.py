@@ -14,6 +14,7 @@ from workflows.aia import bch
 from workflows.aia.models import ConsultationView, Decide, OpenConsultation
 from workflows.aia.procedure import AiaProcedure
 from workflows.common import invalid, refuse
+from workflows.decision import refuse_conditions, refuse_reasons, refuse_subsequent_imports
 from workflows.models import CommandResult
 
 
@@ -149,29 +150,8 @@ class AiaDecision(AiaProcedure):
                 rule="decision-needs-risk-assessment",
                 article="Art 15(2)",
             )
-        if cmd.result == "approval" and cmd.conditions:
-            raise invalid(
-                "an unconditional approval has no conditions; use approval_with_conditions "
-                "(Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
-        if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise invalid(
-                "approval_with_conditions needs at least one condition (Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
-        if cmd.result != "approval" and not (cmd.reasons and cmd.reasons.strip()):
-            raise invalid(
-                "reasons are required: except where consent is unconditional, a decision sets "
-                "out the reasons on which it is based (Art 10(4))",
-                rule="decision-needs-reasons",
-                article="Art 10(4)",
-                field="reasons",
-            )
+        refuse_conditions(cmd.result, list(cmd.conditions))
+        refuse_reasons(cmd.result, cmd.reasons)
         if (c := self._state.consultation) is not None and c.closed_on is None:
             raise refuse(
                 f"the public consultation runs until the end of {c.ends_on} (Art 23(2)); decide "
@@ -193,16 +173,7 @@ class AiaDecision(AiaProcedure):
                 rule="consultation-results-need-consultation",
                 field="consultation_results",
             )
-        if cmd.result != "prohibition" and not (
-            cmd.subsequent_imports and cmd.subsequent_imports.strip()
-        ):
-            raise invalid(
-                "an approval states how it applies to subsequent imports of the same LMO "
-                "(Art 10(3)(a)): set subsequent_imports",
-                rule="approval-states-subsequent-imports",
-                article="Art 10(3)(a)",
-                field="subsequent_imports",
-            )
+        refuse_subsequent_imports(cmd.result, cmd.subsequent_imports)
 
     def _public_links(self, cmd: Decide) -> list[BchLink]:
         """The decision's public dossier documents, linked from the BCH record where the public

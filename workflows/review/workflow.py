@@ -18,7 +18,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.bch import BchDecisionInput
     from activities.register import LmoActivities, LmoQuery
-    from workflows.common import REGISTER_RETRY, invalid, refuse
+    from workflows.common import REGISTER_RETRY, refuse
+    from workflows.decision import refuse_conditions
     from workflows.kernel.case import Case
     from workflows.kernel.ledger import Arrival, Entry
     from workflows.kernel.periods import Period
@@ -160,21 +161,7 @@ class ReviewOfDecision:
                 "to change it again, open a new review",
                 rule="change-decision-once",
             )
-        if cmd.result == "approval" and cmd.conditions:
-            raise invalid(
-                "an unconditional approval has no conditions; use approval_with_conditions "
-                "(Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
-        if cmd.result == "approval_with_conditions" and not cmd.conditions:
-            raise invalid(
-                "approval_with_conditions needs at least one condition (Art 10(3)(a))",
-                rule="result-matches-conditions",
-                article="Art 10(3)(a)",
-                field="conditions",
-            )
+        refuse_conditions(cmd.result, list(cmd.conditions))
 
     async def _inform(self, cmd: ChangeDecision) -> None:
         """Find every notifier of the LMO in the register and write to each; one letter that
