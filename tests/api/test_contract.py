@@ -3,7 +3,7 @@ on the real stack (time-skipping Temporal server, worker, PostgreSQL, as tests/a
 builds it) with every check that can hold for us, and the test fails on any failure, each
 printed with a curl command that reproduces it.
 
-Bounded for CI: four examples per operation in each phase (78 operations: about two minutes),
+Bounded for CI: four examples per operation in each phase (78 operations: about 90 seconds),
 drawn from a fixed seed, so a run is repeatable.
 """
 
@@ -22,6 +22,8 @@ from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
 from schemathesis.engine import events
 from schemathesis.openapi.checks import RejectedPositiveData
+from schemathesis.specs.openapi import converter
+from schemathesis.specs.openapi.coverage import _operation as coverage
 
 from api.app import create_app
 from api.procedures import example_notification
@@ -58,6 +60,26 @@ CONFIG: dict[str, Any] = {
         "negative_data_rejection": {"expected-statuses": REJECTED},
     },
 }
+
+
+# To generate, schemathesis folds a string's maxLength into its pattern's quantifiers: our free
+# text (maxLength 20 000, no control characters, not blank) becomes "^[^...]{0,19999}[^...\\s]
+# [^...]{0,19999}$", which the validators' regex engine compiles into some 55 MB, in every one of
+# the hundred-odd validators schemathesis builds and keeps for the schemas holding such a field:
+# 11.7 GB. Past this length the pattern stays as the document states it, and maxLength is checked
+# beside it: the same strings are valid, the coverage phase still sends the longest ones. (Its
+# caches are bounded by count, not size: schemathesis issue #4305.) Measured: the file's peak
+# resident memory 11.7 GB before, 0.43 GB after, and 87 s instead of 230 s.
+FOLD_UP_TO = 2_000
+
+
+def _fold_short(fold: Callable[[str, int | None, int | None], str]) -> Callable[..., str]:
+    def folded(pattern: str, min_length: int | None, max_length: int | None) -> str:
+        if max_length is not None and max_length > FOLD_UP_TO:
+            return pattern
+        return fold(pattern, min_length, max_length)
+
+    return folded
 
 
 def served_on(app: ASGIApp, loop: asyncio.AbstractEventLoop) -> ASGIApp:
@@ -174,7 +196,11 @@ def run_schemathesis(app: ASGIApp, token: str) -> list[str]:
     return failures
 
 
-async def test_the_api_keeps_its_openapi_contract(stack: Stack) -> None:
+async def test_the_api_keeps_its_openapi_contract(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in (converter, coverage):
+        monkeypatch.setattr(module, "update_quantifier", _fold_short(module.update_quantifier))
     token = secrets.token_urlsafe(32)
     settings = stack.settings.model_copy(update={"api_tokens": {token: "staff:contract"}})
     app = create_app(
