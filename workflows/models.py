@@ -102,9 +102,10 @@ Email = Annotated[
     StringConstraints(pattern=EMAIL_PATTERN, max_length=254),
     Field(examples=["regulatory@example.com"]),
 ]
+TEXT_MAX_LENGTH = 20_000  # characters of free text in any field
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20000),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX_LENGTH),
     Field(json_schema_extra={"pattern": TEXT_PATTERN}),  # checked by Input, in words
 ]
 Language = Literal["en", "hu"]

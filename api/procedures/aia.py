@@ -6,9 +6,11 @@ import dataclasses
 from datetime import date, datetime
 
 import asyncpg
+from pydantic import ValidationError
 
 from api import documents
 from api.errors import DocumentNotFound, InvalidCommand, InvalidNotification
+from api.procedures.confidentiality import claims_of
 from api.procedures.spec import (
     CommandSpec,
     Opening,
@@ -21,7 +23,7 @@ from api.procedures.spec import (
 from infra.settings import Settings
 from workflows.aia import AdvanceInformedAgreement
 from workflows.aia import models as aia
-from workflows.models import Procedure
+from workflows.models import TEXT_MAX_LENGTH, Procedure
 
 # ---- advance informed agreement (CP Arts 7-10, 15, 21) -----------------------------------------
 
@@ -43,6 +45,7 @@ def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetim
         )
     received_on = receipt_date(n.received_on, today, settings)
     case_id = aia_case_id(n.party_of_import, n.notifier_reference)
+    _claims_can_open(case_id, received_on, n)
     attributes = start_attributes(
         case_id,
         Procedure.AIA,
@@ -63,6 +66,33 @@ def _open_aia(settings: Settings, n: aia.Notification, today: date, now: datetim
         f"{n.party_of_export} → {n.party_of_import}, received {received_on}",
         owner_email=n.notifier.email,
     )
+
+
+def _claims_can_open(case_id: str, received_on: date, n: aia.Notification) -> None:
+    """Art 21(1): the claims a notification carries open a confidentiality case once the AIA case
+    has started (api/cases.py). Whatever that case would refuse is refused here, before anything
+    starts: a text over the bound every free text has, or anything else its model refuses."""
+    texts = [("annex_i.c_lmo_name", n.annex_i.c_lmo_name)] + [
+        (f"confidential[{i}].justification", c.justification) for i, c in enumerate(n.confidential)
+    ]
+    for field, text in texts:
+        if text is not None and len(text) > TEXT_MAX_LENGTH:
+            raise InvalidNotification(
+                f"{field} is {len(text):,} characters long; free text is at most "
+                f"{TEXT_MAX_LENGTH:,} characters",
+                rule="text-length",
+                field=field,
+            )
+    try:
+        claims_of(case_id, received_on, n)
+    except ValidationError as err:
+        raise InvalidNotification(
+            "the confidentiality claims cannot be recorded as they stand (Art 21(1)): "
+            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()),
+            rule="claims-recordable",
+            article="Art 21(1)",
+            field="confidential",
+        ) from err
 
 
 async def _simplified_path(pool: asyncpg.Pool, opening: Opening, n: aia.Notification) -> Opening:

@@ -41,18 +41,21 @@ def periods(settings: Settings) -> conf.Periods:
 
 
 def claims_of(case_id: str, received_on: date, n: Notification) -> conf.ClaimsOpening | None:
-    """The claims an accepted AIA notification carries, as a confidentiality case opens."""
+    """The claims an accepted AIA notification carries, as a confidentiality case opens. The
+    notification's texts are checked against the case's bounds before the AIA case starts
+    (api/procedures/aia.py), so that this cannot fail once it has."""
     if not n.confidential:
         return None
     return conf.ClaimsOpening(
         notification_case_id=case_id,
         notifier=n.notifier,
         party_of_export=n.party_of_export,
-        lmo_name=n.annex_i.c_lmo_name,
+        lmo_name=n.annex_i.c_lmo_name or None,  # blank: not named
         lmo_id=n.annex_i.c_lmo_unique_identifier,
         received_on=received_on,
         claims=[
-            conf.Claim(item=c.item.value, justification=c.justification) for c in n.confidential
+            conf.Claim(item=c.item.value, justification=c.justification or None)  # blank: none
+            for c in n.confidential
         ],
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,10 +16,13 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from api.app import create_app
+from api.errors import InvalidNotification
+from api.procedures import aia as aia_procedure
 from infra.settings import Settings
 from tests.api.conftest import Callers, assert_problem, case_id_of, eventually, notification_body
 from tests.support.roles import DECISION, RISK_ASSESSMENT
 from tests.support.temporal import Stack
+from workflows.aia.models import Notification
 from workflows.confidentiality.models import ClaimsOpening
 
 
@@ -310,6 +314,62 @@ async def _nothing_confidential_leaves(
     assert public.status_code == 200 and marker not in public.text
     aia = (await callers.anonymous.get(f"/v1/register/{case_ids[0]}")).json()
     assert {w["item"] for w in aia["withheld_items"]} >= {"h", "j"}
+
+
+@pytest.mark.parametrize(("justification", "lmo_name"), [(" ", "maize"), ("secret", "")])
+async def test_a_blank_justification_or_name_is_none_and_the_claims_case_opens(
+    callers: Callers, justification: str, lmo_name: str
+) -> None:
+    """A claim's justification is given on request (Art 21(1)): a blank one is none, and a blank
+    LMO name is none, so the claims case opens as the notification does (each once answered a
+    500 after the AIA case had started, its claims never recorded)."""
+    body = notification_body(confidential=[{"item": "h", "justification": justification}])
+    body["notifier"] = dict(body["notifier"], email=callers.alice_email)
+    body["annex_i"] = dict(body["annex_i"], c_lmo_name=lmo_name)
+    aia = await submit(callers, "", body)
+    claims = (await callers.staff.get(f"/v1/cases/conf-{aia}")).json()
+    assert claims["confidential_items"] == ["h"]
+    assert [c["justification"] for c in claims["details"]["claims"]] == [
+        justification.strip() or None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "place"),
+    [
+        (
+            "confidential[0].justification",
+            lambda b, t: b["confidential"][0].update(justification=t),
+        ),
+        ("annex_i.c_lmo_name", lambda b, t: b["annex_i"].update(c_lmo_name=t)),
+    ],
+)
+async def test_free_text_over_its_bound_is_refused_before_any_case_starts(
+    callers: Callers, field: str, place: Any
+) -> None:
+    body = notification_body(confidential=[{"item": "h"}])
+    body["annex_i"] = dict(body["annex_i"])
+    place(body, "x" * 20_001)
+    problem = assert_problem(await callers.staff.post("/v1/aia/notifications", json=body), 422)
+    assert problem["rule"] == "text-length" and problem["field"] == f"notification.{field}"
+    assert f"{field} is 20,001 characters long; free text is at most 20,000" in problem["detail"]
+    aia = case_id_of(body)
+    assert_problem(await callers.staff.get(f"/v1/cases/{aia}"), 404)  # nothing started
+    assert_problem(await callers.staff.get(f"/v1/cases/conf-{aia}"), 404)
+    place(body, "x" * 20_000)  # at the bound: accepted, with its claims case
+    assert (await callers.staff.post("/v1/aia/notifications", json=body)).status_code == 201
+    assert (await callers.staff.get(f"/v1/cases/conf-{aia}")).status_code == 200
+
+
+def test_claims_a_confidentiality_case_would_refuse_are_refused_with_the_notification() -> None:
+    """Whatever else the claims case's model refuses is a 422 before the AIA case starts, not a
+    500 after it: here an identifier that bypassed the notification's own check."""
+    n = Notification.model_validate(notification_body(confidential=[{"item": "h"}]))
+    n.annex_i = n.annex_i.model_copy(update={"c_lmo_unique_identifier": "maize"})
+    with pytest.raises(InvalidNotification) as refused:
+        aia_procedure._claims_can_open("aia-hu-x-1", date(2027, 1, 4), n)
+    assert refused.value.rule == "claims-recordable" and refused.value.article == "Art 21(1)"
+    assert "lmo_id" in refused.value.detail
 
 
 async def _async(value: Any) -> Any:

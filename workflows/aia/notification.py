@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from workflows.models import (
+    TEXT_MAX_LENGTH,
     CountryCode,
     Input,
     Notifier,
@@ -100,7 +101,14 @@ class AnnexI(Input):
 
     a_exporter: Organisation | None = None
     b_importer: Organisation | None = None
-    c_lmo_name: str | None = Field(default=None, description="name and identity of the LMO")
+    # At most TEXT_MAX_LENGTH characters, as the confidentiality case that copies it keeps it: the
+    # API refuses a longer one (api/procedures/aia.py); decoding a running case's notification
+    # does not, so that none recorded before the bound stops replaying.
+    c_lmo_name: str | None = Field(
+        default=None,
+        description="name and identity of the LMO",
+        json_schema_extra={"maxLength": TEXT_MAX_LENGTH},
+    )
     c_lmo_unique_identifier: str | None = Field(
         default=None,
         description="OECD unique identifier, e.g. MON-ØØ81Ø-6",
@@ -169,7 +177,11 @@ class ConfidentialityClaim(Input):
             }
         ),
     ]
-    justification: str | None = Field(default=None, description="given on request, Art 21(1)")
+    justification: str | None = Field(
+        default=None,
+        description="given on request, Art 21(1); blank is none",
+        json_schema_extra={"maxLength": TEXT_MAX_LENGTH},  # as c_lmo_name
+    )
 
 
 class Notification(Input):
