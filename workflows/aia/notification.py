@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from workflows.models import (
+    PLAIN_TEXT_PATTERN,
     TEXT_MAX_LENGTH,
     CountryCode,
     Input,
@@ -28,6 +29,15 @@ from workflows.models import (
     Organisation,
 )
 from workflows.simplified.models import Use
+
+# Text a confidentiality case copies from the notification, so bounded as it keeps it: at most
+# TEXT_MAX_LENGTH characters. The document states the bound and the API refuses a longer one
+# (api/procedures/aia.py); decoding a running case's notification does not, so that none
+# recorded before the bound stops replaying.
+BoundedText = Annotated[
+    str,
+    WithJsonSchema({"type": "string", "maxLength": TEXT_MAX_LENGTH, "pattern": PLAIN_TEXT_PATTERN}),
+]
 
 NotifierReference = Annotated[
     str,
@@ -101,14 +111,7 @@ class AnnexI(Input):
 
     a_exporter: Organisation | None = None
     b_importer: Organisation | None = None
-    # At most TEXT_MAX_LENGTH characters, as the confidentiality case that copies it keeps it: the
-    # API refuses a longer one (api/procedures/aia.py); decoding a running case's notification
-    # does not, so that none recorded before the bound stops replaying.
-    c_lmo_name: str | None = Field(
-        default=None,
-        description="name and identity of the LMO",
-        json_schema_extra={"maxLength": TEXT_MAX_LENGTH},
-    )
+    c_lmo_name: BoundedText | None = Field(default=None, description="name and identity of the LMO")
     c_lmo_unique_identifier: str | None = Field(
         default=None,
         description="OECD unique identifier, e.g. MON-ØØ81Ø-6",
@@ -177,10 +180,8 @@ class ConfidentialityClaim(Input):
             }
         ),
     ]
-    justification: str | None = Field(
-        default=None,
-        description="given on request, Art 21(1); blank is none",
-        json_schema_extra={"maxLength": TEXT_MAX_LENGTH},  # as c_lmo_name
+    justification: BoundedText | None = Field(
+        default=None, description="given on request, Art 21(1); blank is none"
     )
 
 
