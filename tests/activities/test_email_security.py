@@ -17,7 +17,8 @@ from temporalio.exceptions import ApplicationError
 from activities.email import EmailActivities
 from infra.settings import Settings
 from infra.smtp_sink import SmtpSink
-from tests.activities.test_email import NOTIFIER, request, row, settings_for
+from tests.activities.email_contexts import NOTIFIER
+from tests.activities.email_support import request, row, settings_for
 from tests.support.smtp import SMTP_LOGIN, SMTP_PASSWORD
 from workflows.errors import SMTP_CONFIGURATION_ERROR
 

@@ -16,8 +16,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.email import EmailActivities
 from activities.register import RegisterActivities, RegisterSync
-from tests.activities.test_email import request as email_request
-from tests.activities.test_email import settings_for
+from tests.activities.email_support import request as email_request
+from tests.activities.email_support import settings_for
 from tests.activities.test_register import sync
 from tests.api.conftest import assert_problem, eventually, notification_body
 from tests.support.temporal import Stack
