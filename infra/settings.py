@@ -1,6 +1,8 @@
 """All configuration in one place: one pydantic-settings class read from the environment.
 
 Every variable is prefixed ``BIOSAFETY_`` except ``DATABASE_URL``, which keeps its customary name.
+The class gathers its fields from groups: the core ones here, the procedures' periods in
+settings_procedures.py, mail, the BCH and the API in settings_services.py.
 """
 
 from __future__ import annotations
@@ -8,35 +10,34 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workflows.models import bch_reference
-
-# The dev stack's competent national authority on the BCH: a placeholder the local stand-in knows
-# (infra/bch_standin.py seeds it). On the real BCH it names nothing, so production refuses it.
-PLACEHOLDER_AUTHORITY = "00000000-0000-0000-0000-00000000C0A1@1"
-
-# The two narrower subjects of "Decision on LMOs for intentional introduction into the
-# environment" (E8C5A15C-...) in the BCH thesaurus (DecisionTypes). The BCH form adds one of them
-# when the decision was triggered by a request for a transboundary movement. The documentation
-# gives their identifiers, not their names: `make bch-check` prints the names from bch-dev.
-INTENTIONAL_INTRODUCTION_SUBJECTS = (
-    "A0F944AD-1578-47F4-BB71-A9805EC0EB7A",
-    "47B66371-7016-4F28-B33A-0DBFF43581CA",
+from infra.settings_procedures import ProcedureSettings
+from infra.settings_services import (
+    INTENTIONAL_INTRODUCTION_SUBJECTS,
+    PLACEHOLDER_AUTHORITY,
+    ApiSettings,
+    BchSettings,
+    SmtpSettings,
 )
 
-
-# SP Art 6(1)(a), 6(1)(b), 6(2): the exemptions domestic law may provide.
-ResponseExemption = Literal["force_majeure", "war_or_civil_unrest", "other"]
+__all__ = [
+    "INTENTIONAL_INTRODUCTION_SUBJECTS",
+    "PLACEHOLDER_AUTHORITY",
+    "BchSettingsError",
+    "Settings",
+    "get_settings",
+]
 
 
 class BchSettingsError(RuntimeError):
     """The BCH settings cannot work against the real BCH (raised at start-up in production)."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BIOSAFETY_", env_file=".env", extra="ignore")
+class CoreSettings(BaseModel):
+    """Logging, Temporal and the worker, the register's database, the authority, its statutory
+    clock and its documents."""
 
     environment: Literal["development", "production", "test"] = Field(
         default="development",
@@ -264,206 +265,14 @@ class Settings(BaseSettings):
         ],
         description="the media types accepted for documents (JSON list)",
     )
-    # CP Art 13(1): a specification is made available to the BCH "in advance", with no number
-    # of days in the Protocol; the authority's own period, snapshotted per specification.
-    simplified_publication_days: int = Field(
-        default=15,
-        ge=1,
-        le=365,
-        description="days to have a simplified-procedure specification (and each amendment) "
-        "published on the BCH (Art 13(1))",
-    )
-    # CP Art 17: "as soon as the Party knows" has no number of days in the Protocol, nor has
-    # the consultation of 17(4) an end; both are the authority's own, snapshotted per case.
-    emergency_notification_days: int = Field(
-        default=1,
-        ge=1,
-        le=30,
-        description="days from knowing of a release to notifying the affected States (Art 17(1))",
-    )
-    emergency_follow_up_days: int = Field(
-        default=14,
-        ge=1,
-        le=365,
-        description="interval of the follow-ups of an open emergency case (Art 17(4))",
-    )
-    # CP Art 21 sets no period for any of its steps: each is domestic (snapshotted per case).
-    confidentiality_justification_days: int = Field(
-        default=30, ge=1, le=365, description="Art 21(1): the notifier's time to justify a claim"
-    )
-    confidentiality_consultation_days: int = Field(
-        default=30,
-        ge=1,
-        le=365,
-        description="Art 21(2): the notifier's time to give its views before a claim is rejected",
-    )
-    confidentiality_review_request_days: int = Field(
-        default=30,
-        ge=1,
-        le=365,
-        description="Art 21(2): the notifier's time to ask for an internal review of a rejection "
-        "(nothing is disclosed before it ends)",
-    )
-    confidentiality_review_decision_days: int = Field(
-        default=60, ge=1, le=365, description="Art 21(2): the authority's time to decide a review"
-    )
-    # CP Art 25(2) sets no period: how long the Party of origin is given to answer the request
-    # to dispose of an illegally moved LMO, and each follow-up after it (snapshotted per case).
-    illegal_follow_up_days: int = Field(
-        default=30,
-        ge=1,
-        le=365,
-        description="days between follow-ups of an illegal movement until disposal (Art 25(2))",
-    )
-    # The Supplementary Protocol leaves these to domestic law (SP Arts 5(6), 6, 7, 8): the
-    # settings of response-measure cases, snapshotted per case (workflows/response/models.py).
-    response_follow_up_days: int = Field(
-        default=30, ge=1, le=365, description="days between follow-up checks of response measures"
-    )
-    response_review_suspends: bool = Field(
-        default=False,
-        description="SP Art 5(6): a review of a decision on response measures suspends them "
-        "(default: it does not impede them)",
-    )
-    response_financial_limit: int | None = Field(
-        default=None, ge=1, description="SP Art 8: the most recovered from an operator; unset: none"
-    )
-    response_currency: str = Field(default="HUF", description="the currency of costs")
-    response_exemptions: list[ResponseExemption] = Field(
-        default=["force_majeure", "war_or_civil_unrest"],
-        description="SP Art 6: the exemptions domestic law provides (JSON list)",
-    )
-    response_relative_limit_days: int = Field(
-        default=3 * 365, ge=1, description="SP Art 7: relative time limit for actions"
-    )
-    response_relative_limit_from: Literal["knowledge", "occurrence"] = Field(
-        default="knowledge", description="SP Art 7(b): what the relative time limit counts from"
-    )
-    response_absolute_limit_days: int = Field(
-        default=15 * 365, ge=1, description="SP Art 7: absolute time limit for actions"
-    )
-    response_absolute_limit_from: Literal["occurrence", "movement"] = Field(
-        default="occurrence", description="SP Art 7(b): what the absolute time limit counts from"
-    )
-    response_payment_days: int = Field(
-        default=30, ge=1, le=365, description="SP Art 5(5): the operator's term to pay the costs"
-    )
 
-    # SMTP
-    smtp_host: str = Field(default="127.0.0.1", description="outgoing mail server")
-    smtp_port: int = Field(default=8025, description="its port")
-    smtp_security: Literal["none", "starttls", "tls"] = Field(
-        default="none", description="`none`, `starttls` or `tls` (implicit TLS)"
-    )
-    smtp_username: str | None = Field(default=None, description="SMTP AUTH user; unset: none")
-    smtp_password: str | None = Field(default=None, description="SMTP AUTH password")
-    smtp_ca_file: str | None = Field(
-        default=None,
-        description="PEM file of the CA(s) to trust for SMTP TLS; default: the system trust store",
-    )
-    smtp_timeout_seconds: float = Field(default=30.0, description="per SMTP session")
-    smtp_idle_connections: int = Field(
-        default=20,
-        ge=0,
-        description="SMTP connections kept open between messages, each per worker process "
-        "(0: a connection per message)",
-    )
-    smtp_idle_seconds: float = Field(
-        default=30.0, gt=0, description="how long a connection kept open may stay idle"
-    )
-    mail_from: str = Field(
-        default="biosafety-authority@example.org", description="the From address of our mail"
-    )
 
-    # Biosafety Clearing-House (reference/bch-api.md); dev default: the local stand-in
-    bch_base_url: str = Field(
-        default="http://127.0.0.1:8300", description="the BCH's API (default: the local stand-in)"
-    )
-    bch_realm: str = Field(default="bch-dev", description="`bch` in production, `bch-dev` to test")
-    bch_email: str = Field(
-        default="national-user@example.org", description="the CBD account the worker signs in as"
-    )
-    bch_password: str = Field(default="dev-password", description="its password")
-    bch_poll_interval_seconds: float = Field(
-        default=86400.0,
-        description="how often a pending publication request is checked (dev stack: 15 s)",
-    )
-    bch_approval_window_days: int = Field(
-        default=83, description="the focal point's window before a publication request lapses"
-    )
-    bch_authority_uids: list[str] = Field(
-        default_factory=lambda: [PLACEHOLDER_AUTHORITY],
-        description="references (GUID@revision) to the BCH records of our competent national "
-        "authority; the default is a placeholder that only the local stand-in knows, and "
-        "production refuses it",
-    )
-    bch_transboundary_subject: Literal[
-        "A0F944AD-1578-47F4-BB71-A9805EC0EB7A", "47B66371-7016-4F28-B33A-0DBFF43581CA"
-    ] = Field(
-        default="A0F944AD-1578-47F4-BB71-A9805EC0EB7A",
-        description="the narrower DecisionTypes term sent with 'intentional introduction' when "
-        "the decision was triggered by a request for a transboundary movement (check its name "
-        "with `make bch-check`)",
-    )
-    bch_exempt_property: Literal["exemptFromAIA", "exemptedFromAIA"] = Field(
-        default="exemptFromAIA",
-        description="name of the Art 13(1)(b) flag: the API documentation says exemptFromAIA, "
-        "the BCH's own form binds exemptedFromAIA",
-    )
-    bch_contact_workflow: str = Field(
-        default="publishReferenceRecord",
-        description="publication request type for contact records (the BCH front end files "
-        "contacts as reference records)",
-    )
-
-    # API
-    api_host: str = Field(
-        default="127.0.0.1", description="the API's bind address (0.0.0.0 in a container)"
-    )
-    api_port: int = Field(default=8000, description="the API's port")
-    api_public_url: str = Field(
-        default="http://localhost:8000",
-        description="the API's address as officers reach it: the Web UI's current details link "
-        "each case's timeline picture there (snapshotted into each case when it opens)",
-    )
-    # The API's HTTP server (infra/serve.py): slow or idle clients must not hold connections
-    api_header_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        description="a connection must send a complete request line and headers within this "
-        "time (from connecting, or from the first byte of a later request) or it is closed",
-    )
-    api_keep_alive_seconds: int = Field(
-        default=5, ge=1, description="an idle keep-alive connection is closed after this"
-    )
-    api_max_header_bytes: int = Field(
-        default=16 * 1024,
-        ge=1024,
-        description="largest request line plus headers; larger is answered 400 and closed",
-    )
-    api_limit_concurrency: int = Field(
-        default=200,
-        ge=1,
-        description="open connections plus requests in flight; beyond it the server answers 503",
-    )
-    api_case_reads: Literal["register", "workflow"] = Field(
-        default="register",
-        description="register: a case with nothing pending in Temporal is read from the "
-        "register, without asking a worker (the Temporal server must show a workflow task in "
-        "progress when described, as the dev server and current servers do; the time-skipping "
-        "test server does not); workflow: every case is read by a Query to its workflow",
-    )
-    api_graceful_shutdown_seconds: int = Field(
-        default=30,
-        ge=1,
-        description="on SIGTERM, how long requests in flight may take to finish",
-    )
-    api_tokens: dict[str, str] = Field(
-        default_factory=dict,
-        description="bearer token → principal, written 'staff:<name>' or 'notifier:<email>' "
-        "(BIOSAFETY_API_TOKENS, as JSON). Empty outside production: a request without a token "
-        "acts as staff 'developer'. Empty in production: the API refuses to start (api/auth.py)",
-    )
+# The field groups in reverse: pydantic lists a model's fields from its last base to its first,
+# so the variables keep this order (core, procedures, SMTP, BCH, API) in the settings table.
+class Settings(
+    ApiSettings, BchSettings, SmtpSettings, ProcedureSettings, CoreSettings, BaseSettings
+):
+    model_config = SettingsConfigDict(env_prefix="BIOSAFETY_", env_file=".env", extra="ignore")
 
     @model_validator(mode="after")
     def _temporal_tls_pair(self) -> Settings:
@@ -472,11 +281,6 @@ class Settings(BaseSettings):
                 "BIOSAFETY_TEMPORAL_TLS_CERT_FILE and BIOSAFETY_TEMPORAL_TLS_KEY_FILE go together"
             )
         return self
-
-    @field_validator("bch_authority_uids")
-    @classmethod
-    def _authority_references(cls, value: list[str]) -> list[str]:
-        return [bch_reference(ref) for ref in value]
 
     def require_bch_ready(self) -> None:
         """In production, refuse BCH settings that can only work against the local stand-in.
