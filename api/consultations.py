@@ -36,7 +36,7 @@ class CommentIn(Input):
     name: Text = Field(max_length=200, description="the commenter's name")
     email: Email | None = Field(default=None, description="for the authority's reply; not public")
     organisation: Text | None = Field(default=None, max_length=300)
-    comment: Text = Field(max_length=20_000)
+    comment: Text  # at most TEXT_MAX_LENGTH characters, as all free text
 
 
 class CommentReceipt(BaseModel):
