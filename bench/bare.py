@@ -2,7 +2,8 @@
 against, on the same server in the same run.
 
 ``python -m bench.bare worker --address HOST:PORT --task-queue Q`` runs a worker of trivial
-workflows with the SDK's defaults (its own process, like ours); ``python -m bench.bare api
+workflows with the SDK's defaults (its own process, like ours; ``--max-cached-workflows N``
+gives it a workflow cache of N instead of the SDK's 1,000); ``python -m bench.bare api
 --port N`` serves one FastAPI endpoint returning a constant with uvicorn (one process, like
 ours). Nothing here knows the procedures: it is what Temporal and FastAPI cost by themselves.
 """
@@ -101,7 +102,9 @@ class BareTimer:
 WORKFLOWS = [BareStart, BareActivities, BareUpdate, BareTimer]
 
 
-async def run_worker(address: str, namespace: str, task_queue: str) -> None:
+async def run_worker(
+    address: str, namespace: str, task_queue: str, max_cached_workflows: int = 1000
+) -> None:
     client = await Client.connect(address, namespace=namespace)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -112,6 +115,7 @@ async def run_worker(address: str, namespace: str, task_queue: str) -> None:
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[noop],
+        max_cached_workflows=max_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
     async with worker:
@@ -138,11 +142,14 @@ def main(argv: list[str] | None = None) -> None:
     w.add_argument("--address", required=True)
     w.add_argument("--namespace", default="default")
     w.add_argument("--task-queue", required=True)
+    w.add_argument("--max-cached-workflows", type=int, default=1000)
     a = sub.add_parser("api")
     a.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     if args.what == "worker":
-        asyncio.run(run_worker(args.address, args.namespace, args.task_queue))
+        asyncio.run(
+            run_worker(args.address, args.namespace, args.task_queue, args.max_cached_workflows)
+        )
     else:
         import uvicorn
 

@@ -3,7 +3,9 @@ stack: where an officer's command spends its CPU, process by process, beside a b
 
 Opens ``--commands`` cases through the API, then acknowledges them 20 at a time: half through
 the API, half by the client directly (the suite's goal figure), after as many bare Updates on
-trivial workflows (``bench/bare.py``). Prints p50/p99, commands per second and the CPU each
+trivial workflows (``bench/bare.py``), first on workflows their worker holds, then on workflows
+a second bare worker with a cache of 40 has evicted (what a command among 10,000 open cases
+pays Temporal for its replay). Prints p50/p99, commands per second and the CPU each
 process spent per command (its e-mail and register write included), and writes them to
 ``bench/results/<date>-commands.json``. Settings come from the environment as the stack's do
 (``BIOSAFETY_SMTP_IDLE_CONNECTIONS=0 python -m bench.commands``: a connection per e-mail) and
@@ -38,8 +40,12 @@ async def measure(commands: int) -> dict[str, Any]:
         "direct": m.commands_direct.summary(),
         "api": m.commands.summary(),
         "bare": m.bare_updates.summary(),
+        "bare_evicted": m.bare_updates_evicted.summary(),
         "cpu_ms_per_command": {k: round(v * 1000, 2) for k, v in m.cpu_per_command.items()},
         "cpu_ms_per_bare_update": {k: round(v * 1000, 2) for k, v in m.cpu_per_bare_update.items()},
+        "cpu_ms_per_bare_update_evicted": {
+            k: round(v * 1000, 2) for k, v in m.cpu_per_bare_update_evicted.items()
+        },
         "notes": [*m.notes, f"stack state and logs kept in {folder}"],
     }
 
@@ -55,10 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     result, path = write_result(
         "commands", args.label, started, host, {"commands": args.commands, **figures}
     )
-    for key in ("direct", "api", "bare"):
+    for key in ("direct", "api", "bare", "bare_evicted"):
         print(f"{key:>7}: {result[key]}")
     print(f"CPU ms per command: {result['cpu_ms_per_command']}")
     print(f"CPU ms per bare Update: {result['cpu_ms_per_bare_update']}")
+    print(f"CPU ms per evicted bare Update: {result['cpu_ms_per_bare_update_evicted']}")
     print(f"written to {path}")
 
 

@@ -312,6 +312,38 @@ def command_figures(m: live.Measured) -> list[Figure]:
                 ),  # fmt: skip
             )
         )
+    evicted = m.bare_updates_evicted
+    if evicted.count:
+        ours = m.commands_direct
+        out.append(
+            Figure(
+                key="commands_evicted_bare",
+                title=f"command: acknowledgement sent by the client, {ours.count} cases, 20 "
+                "clients, p99, beside a bare Update on a workflow its worker has evicted",
+                measured=ours.p(99) * 1000,
+                unit="ms",
+                baseline=evicted.p(99) * 1000,
+                baseline_title="bare Update on a trivial workflow outside its worker's cache "
+                "(replayed first), p99",
+                detail=f"bare evicted p50 {_ms(evicted.p(50))}; what Temporal itself pays when "
+                "a command's workflow is outside the cache (a case is, among 10,000 open cases "
+                "with a cache of 1,000)"
+                + (
+                    "; CPU per evicted bare Update: "
+                    + ", ".join(
+                        f"{k} {v * 1000:.1f} ms"
+                        for k, v in m.cpu_per_bare_update_evicted.items()
+                        if v >= 0.0005
+                    )
+                    if m.cpu_per_bare_update_evicted
+                    else ""
+                ),
+                extra={
+                    "bare": evicted.summary(),
+                    "cpu_per_bare_update": m.cpu_per_bare_update_evicted,
+                },
+            )
+        )
     return out
 
 

@@ -1,5 +1,6 @@
-"""The commands (figure 5): bare Updates, then the acknowledgement of the command cases, half
-through the API and half as the same Update sent by the client, with the CPU each costs."""
+"""The commands (figure 5): bare Updates (on workflows their worker holds, then on workflows it
+has evicted), then the acknowledgement of the command cases, half through the API and half as
+the same Update sent by the client, with the CPU each costs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from bench import bare
 from bench.live.load import gather_limited, timed
 from bench.live.processes import cpu_per, tree_cpu_seconds
-from bench.live.stack import BARE_QUEUE, StackRun
+from bench.live.stack import BARE_EVICTING_CACHE, BARE_EVICTING_QUEUE, BARE_QUEUE, StackRun
 from workflows.aia.models import Acknowledge
 from workflows.models import CommandResult
 
@@ -61,6 +62,7 @@ class CommandsPhase(StackRun):
         self.measured.cpu_per_bare_update = cpu_per(pids, cpu0, k)
         for handle in handles:
             await handle.signal(bare.BareUpdate.finish)
+        await self._bare_evicted_updates(k)
 
         def direct(case_id: str) -> Callable[[], Awaitable[None]]:
             async def job() -> None:
@@ -89,6 +91,46 @@ class CommandsPhase(StackRun):
         # The command's e-mail and the register write after it are part of what it costs.
         await self._settled(via_client, "aia_acknowledgement")
         self.measured.cpu_per_command = cpu_per(pids, cpu0, len(via_client))
+
+    async def _bare_evicted_updates(self, k: int) -> None:
+        """The same bare Update on ``k`` workflows their worker no longer holds: more workflows
+        are started than its cache keeps, and the first ``k`` are sent the Update in the order
+        they started, each after the later ones pushed it out. What Temporal itself costs when
+        a command finds its workflow evicted (the worker fetches its history and replays it)."""
+        started = max(k, 4 * BARE_EVICTING_CACHE)
+        handles = [
+            await self.client.start_workflow(
+                bare.BareUpdate.run,
+                id=f"bare-evicted-{self.run_id}-{i}",
+                task_queue=BARE_EVICTING_QUEUE,
+            )
+            for i in range(started)
+        ]
+        # Every workflow's first task done (each has been in the cache once).
+        for handle in handles[-BARE_EVICTING_CACHE:]:
+            await handle.query("__temporal_workflow_metadata")
+
+        def job(i: int) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                async def call() -> str:
+                    await handles[i].execute_update(bare.BareUpdate.command, i)
+                    return "200"
+
+                await timed(self.measured.bare_updates_evicted, call)
+
+            return run
+
+        pids = {
+            "temporal": self._pid("temporal"),
+            "bare-worker": self.spawned["bare-worker-evicting"].pid,
+        }
+        cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
+        self.measured.bare_updates_evicted.wall = await gather_limited(
+            self.options.readers, [job(i) for i in range(k)]
+        )
+        self.measured.cpu_per_bare_update_evicted = cpu_per(pids, cpu0, k)
+        for handle in handles:
+            await handle.signal(bare.BareUpdate.finish)
 
     async def _settled(self, case_ids: list[str], template: str) -> None:
         """Until every case's ``template`` e-mail is sent and its register row says so."""

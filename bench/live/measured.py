@@ -38,6 +38,8 @@ class Measured:
     intake_settled_seconds: float = math.nan
     reads: dict[str, Latencies] = field(default_factory=dict)
     bare_updates: Latencies = field(default_factory=Latencies)
+    # the same bare Update on workflows outside their worker's cache (replayed first)
+    bare_updates_evicted: Latencies = field(default_factory=Latencies)
     commands: Latencies = field(default_factory=Latencies)
     rss: dict[str, int] = field(default_factory=dict)  # moment → worker RSS bytes
     open_cases: dict[str, int] = field(default_factory=dict)  # moment → open cases
@@ -65,6 +67,7 @@ class Measured:
     # component → CPU seconds per command: our Update (the direct half) and the bare Update
     cpu_per_command: dict[str, float] = field(default_factory=dict)
     cpu_per_bare_update: dict[str, float] = field(default_factory=dict)
+    cpu_per_bare_update_evicted: dict[str, float] = field(default_factory=dict)
     # component → CPU seconds per lapse (its e-mails and register write included), SMTP sink and
     # PostgreSQL too; and per bare sleeper (woken, its three no-op activities run)
     cpu_per_lapse: dict[str, float] = field(default_factory=dict)

@@ -26,6 +26,11 @@ from tests.soak.stack import LiveStack, Principals, free_ports
 
 ACKNOWLEDGEMENT_DAYS = 90  # CP Art 9(1)
 BARE_QUEUE = "bench-bare"
+# A second bare worker whose workflow cache is small beside the workflows it serves: a bare
+# Update there finds its workflow evicted, as a command finds its case among 10,000 open cases
+# with the worker's cache of 1,000 (figure 5, "At 10,000 open cases" in docs/performance.md).
+BARE_EVICTING_QUEUE = "bench-bare-evicting"
+BARE_EVICTING_CACHE = 40  # twice the commands' 20 clients: a free slot for every Update
 STAFF = "staff:bench"
 
 
@@ -95,6 +100,14 @@ class StackRun:
             "bare-worker",
             [py, "-m", "bench.bare", "worker", "--address", address, "--task-queue", BARE_QUEUE],
         )
+        self._spawn(
+            "bare-worker-evicting",
+            [
+                *(py, "-m", "bench.bare", "worker", "--address", address),
+                *("--task-queue", BARE_EVICTING_QUEUE),
+                *("--max-cached-workflows", str(BARE_EVICTING_CACHE)),
+            ],
+        )
         self._spawn("bare-api", [py, "-m", "bench.bare", "api", "--port", str(bare_port)])
         async with httpx.AsyncClient() as probe:
             for _ in range(240):
@@ -102,9 +115,10 @@ class StackRun:
                     if (await probe.get(f"{self.bare_url}/constant")).status_code == 200:
                         break
                 await asyncio.sleep(0.5)
-        await self.client.execute_workflow(
-            bare.BareStart.run, id=f"bare-warm-{self.run_id}", task_queue=BARE_QUEUE
-        )
+        for queue in (BARE_QUEUE, BARE_EVICTING_QUEUE):
+            await self.client.execute_workflow(
+                bare.BareStart.run, id=f"bare-warm-{queue}-{self.run_id}", task_queue=queue
+            )
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.folder / f"{name}.log").open("ab")
