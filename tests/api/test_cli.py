@@ -31,7 +31,7 @@ from api.app import create_app
 from api.saved_views import VIEWS
 from infra.serve import tcp_listener
 from tests.api.conftest import case_id_of, notification_body
-from tests.support.roles import RISK_ASSESSMENT
+from tests.support.role_bodies import RISK_ASSESSMENT
 from tests.support.temporal import Stack, _binary, register_search_attributes
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

@@ -20,7 +20,7 @@ from api.errors import InvalidNotification
 from api.procedures import aia as aia_procedure
 from infra.settings import Settings
 from tests.api.conftest import Callers, assert_problem, case_id_of, eventually, notification_body
-from tests.support.roles import DECISION, RISK_ASSESSMENT
+from tests.support.role_bodies import DECISION, RISK_ASSESSMENT
 from tests.support.temporal import Stack
 from workflows.aia.models import Notification
 from workflows.confidentiality.models import ClaimsOpening

@@ -17,7 +17,7 @@ import pytest_asyncio
 
 from api.app import create_app
 from tests.api.conftest import case_id_of, eventually, notification_body
-from tests.support.roles import DECISION, RISK_ASSESSMENT
+from tests.support.role_bodies import DECISION, RISK_ASSESSMENT
 from tests.support.temporal import Stack
 
 COPIES = 100

@@ -12,16 +12,10 @@ import pytest_asyncio
 
 from api.app import create_app
 from tests.api.conftest import eventually
-from tests.support.roles import (
-    CALLER_ORDER,
-    ROWS,
-    Caller,
-    Fixture,
-    operations,
-    rows_for,
-    run_matrix,
-    table,
-)
+from tests.support.role_fixture import Fixture
+from tests.support.role_matrix import run_matrix, table
+from tests.support.role_outcomes import CALLER_ORDER, Caller
+from tests.support.roles import ROWS, operations, rows_for
 from tests.support.temporal import Stack
 
 

@@ -17,7 +17,9 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from api.procedures import PROCEDURES
 from tests.api.conftest import Callers, assert_problem, case_id_of, eventually, notification_body
-from tests.support.roles import RISK_ASSESSMENT, ROWS, Fixture
+from tests.support.role_bodies import RISK_ASSESSMENT
+from tests.support.role_fixture import Fixture
+from tests.support.roles import ROWS
 from tests.support.temporal import Stack
 
 SVG = "{http://www.w3.org/2000/svg}"

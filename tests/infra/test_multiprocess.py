@@ -43,7 +43,7 @@ from tests.soak.driver import DECISIONS, case_id_for, notification
 from tests.soak.evidence import MAIL_DOMAIN, Mailbox
 from tests.soak.stack import free_ports
 from tests.support.history import row_fault
-from tests.support.roles import RISK_ASSESSMENT
+from tests.support.role_bodies import RISK_ASSESSMENT
 
 CASES = 6
 STAFF_TOKEN = f"multiprocess-staff-{os.urandom(12).hex()}"

@@ -24,7 +24,7 @@ import httpx
 
 from api.problems import PROBLEM_JSON
 from api.procedures import example_notification
-from tests.support.roles import RISK_ASSESSMENT
+from tests.support.role_bodies import RISK_ASSESSMENT
 
 RETRY_PAUSE_MAX = 2.0
 RETRIES_OF_500 = 3

@@ -35,8 +35,9 @@ from tests.soak.driver import (
 from tests.soak.evidence import Mailbox, count, register_rows, settle, verify_decided
 from tests.soak.report import Report, Section, latency, percentile, secs
 from tests.soak.stack import LiveStack, Principals
-from tests.support import roles
-from tests.support.roles import RISK_ASSESSMENT
+from tests.support import role_fixture, role_outcomes, roles
+from tests.support.role_bodies import RISK_ASSESSMENT
+from tests.support.role_matrix import run_matrix, table
 
 ALICE = "notifier:alice@acme-seeds.example"
 BOB = "notifier:bob@other-seeds.example"
@@ -241,11 +242,11 @@ async def role_matrix(soak: Soak) -> None:
     wrong = Api(soak.stack.api_url, f"unknown-{secrets.token_urlsafe(24)}", recorder)
     soak.apis["wrong"] = wrong
     apis = {
-        roles.Caller.ANONYMOUS: soak.api(None, recorder),
-        roles.Caller.WRONG_TOKEN: wrong,
-        roles.Caller.OTHER: soak.api(BOB, recorder),
-        roles.Caller.OWNER: soak.api(ALICE, recorder),
-        roles.Caller.STAFF: soak.api("staff:kovacs", recorder),
+        role_outcomes.Caller.ANONYMOUS: soak.api(None, recorder),
+        role_outcomes.Caller.WRONG_TOKEN: wrong,
+        role_outcomes.Caller.OTHER: soak.api(BOB, recorder),
+        role_outcomes.Caller.OWNER: soak.api(ALICE, recorder),
+        role_outcomes.Caller.STAFF: soak.api("staff:kovacs", recorder),
     }
     clients = {caller: api.http for caller, api in apis.items()}
 
@@ -255,20 +256,20 @@ async def role_matrix(soak: Soak) -> None:
             return True
         return False
 
-    fixture = roles.Fixture(
-        clients[roles.Caller.OWNER],
-        clients[roles.Caller.STAFF],
+    fixture = role_fixture.Fixture(
+        clients[role_outcomes.Caller.OWNER],
+        clients[role_outcomes.Caller.STAFF],
         ALICE.removeprefix("notifier:"),
         eventually,
         tag=f"{soak.run}M",
     )
-    openapi = (await clients[roles.Caller.ANONYMOUS].get("/openapi.json")).json()
+    openapi = (await clients[role_outcomes.Caller.ANONYMOUS].get("/openapi.json")).json()
     rows = roles.rows_for(openapi)
-    cells = await roles.run_matrix(clients, fixture, rows)
-    section.tables.append(roles.table(cells))
+    cells = await run_matrix(clients, fixture, rows)
+    section.tables.append(table(cells))
     wrong_cells = [c for c in cells if not c.ok]
     section.figure(
-        "operations × callers", f"{len(rows)} × {len(roles.CALLER_ORDER)} = {len(cells)}"
+        "operations × callers", f"{len(rows)} × {len(role_outcomes.CALLER_ORDER)} = {len(cells)}"
     )
     section.check(
         "every cell as the Access rules say",

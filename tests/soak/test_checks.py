@@ -14,7 +14,7 @@ import httpx
 from tests.soak.evidence import CRASH_WINDOW, Mailbox
 from tests.soak.report import percentile
 from tests.soak.stack import Kill
-from tests.support.roles import Outcome, classify
+from tests.support.role_outcomes import Outcome, classify
 
 
 def _store(folder: Path, n: int, message_id: str, case_id: str, at: float) -> None:
