@@ -25,7 +25,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.soak.report import Report
-from tests.soak.scenarios import SCENARIOS, Soak, SoakConfig, new_stack, run_scenarios
+from tests.soak.run import Soak, SoakConfig
+from tests.soak.scenarios import SCENARIOS, new_stack, run_scenarios
 from tests.soak.stack import COMPONENTS, StackFailed
 
 
