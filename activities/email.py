@@ -3,9 +3,14 @@ SMTP (``activities/smtp.py``, on connections kept open between messages) and kee
 
 Nothing is sent twice: the message's row in ``outgoing_messages`` (keyed by ``message_key``) is
 locked for the duration of the SMTP transaction, and once it says ``sent`` the recorded evidence
-is returned instead of sending again. The Message-ID is derived from the key, so even the one
-unavoidable duplicate (a crash between the server's 250 and our commit) carries the same
-Message-ID and is recognisable as the same message.
+is returned instead of sending again. Once the server has taken a message (250), the attempt
+never fails for want of its evidence: if the database is lost during the SMTP conversation or
+after it, the evidence is written again over a new connection, and while the database stays
+away the worker keeps the delivery in memory, answers any further attempt for the message with
+it and writes the evidence when the database is back (docs/reliability.md, F3). The Message-ID is
+derived from the key, so even the one unavoidable duplicate (the worker dying between the
+server's 250 and our commit, F5) carries the same Message-ID and is recognisable as the same
+message.
 
 An address that is not ASCII (``józsef@példa.hu``) is sent with SMTPUTF8 (RFC 6531): MAIL FROM and
 RCPT TO in UTF-8 and the address headers as raw UTF-8 (RFC 6532). A server that does not offer
@@ -16,12 +21,9 @@ message is undeliverable), for our own sender address a configuration error.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.charset import QP, Charset
-from email.message import Message
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr
 from typing import Any, Literal
 
 import asyncpg
@@ -31,8 +33,8 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.letters import RenderedEmail, render_email
-from activities.mail_header import encoded_header
+from activities.email_message import ascii_domain, build_message, message_id_for
+from activities.letters import render_email
 from activities.smtp import DeliveryFailure, SmtpConnections
 from infra.settings import Settings
 from workflows.errors import (
@@ -65,54 +67,6 @@ class EmailDelivery(BaseModel):
     sent_at: datetime
     server_response: str
     already_sent: bool
-
-
-def message_id_for(message_key: str, domain: str) -> str:
-    digest = hashlib.sha256(message_key.encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
-
-
-def build_message(
-    req: EmailRequest, rendered: RenderedEmail, settings: Settings, message_id: str
-) -> Message:
-    # Built with the classic (compat32) API on purpose: Python 3.11's modern header folding can
-    # drop the space between an ASCII word and a following encoded word ("Maize MON-ØØ81Ø-6"
-    # arrives as "MaizeMON-ØØ81Ø-6"); email.header.Header encodes the whole text, spaces included.
-    utf8_qp = Charset("utf-8")
-    utf8_qp.body_encoding = QP  # 7-bit safe on any server, still readable in the raw .eml
-    msg = MIMEText(rendered.body, "plain", utf8_qp)  # type: ignore[arg-type]
-    msg["From"] = _from_header(settings.authority_name, settings.mail_from)
-    msg["To"] = req.to
-    msg["Reply-To"] = settings.authority_email
-    msg["Subject"] = encoded_header(rendered.subject, "Subject")  # type: ignore[assignment]
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = message_id
-    msg["Content-Language"] = req.language
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
-    msg["X-Biosafety-Case"] = req.case_id
-    msg["X-Template"] = f"{req.language}/{req.template}"
-    return msg
-
-
-def _from_header(name: str, address: str) -> str:
-    if address.isascii():
-        return formataddr((name, address), charset="utf-8")
-    # formataddr refuses an address that is not ASCII. Such a sender goes out only with SMTPUTF8
-    # (``activities/smtp.py`` insists on it), where the address is raw UTF-8; the name is
-    # encoded as usual.
-    if not name:
-        return address
-    return formataddr((name, "@"), charset="utf-8").removesuffix("<@>") + f"<{address}>"
-
-
-def _ascii_domain(domain: str) -> str:
-    """A host name as EHLO and Message-IDs need it: an internationalised domain as A-labels."""
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +111,39 @@ SET attempts = outgoing_messages.attempts + 1, last_error = EXCLUDED.last_error,
 """
 
 
+# The evidence of a message the server took, written over a new connection when the
+# transaction that claimed it was lost (the claim's row may be gone with it, or still there).
+_RECORD_SENT = """
+INSERT INTO outgoing_messages AS o
+    (message_key, case_id, channel, recipient, subject, template, language, status, payload,
+     message_id, attempts, server_response, sent_at)
+VALUES ($1, $2, 'email', $3, $4, $5, $6, 'sent', $7, $8, 1, $9, $10)
+ON CONFLICT (message_key) DO UPDATE
+SET attempts = o.attempts + 1, status = 'sent', recipient = EXCLUDED.recipient,
+    subject = EXCLUDED.subject, template = EXCLUDED.template, language = EXCLUDED.language,
+    payload = EXCLUDED.payload, message_id = EXCLUDED.message_id,
+    server_response = EXCLUDED.server_response, sent_at = EXCLUDED.sent_at
+WHERE o.channel = 'email' AND o.status <> 'sent'
+"""
+
+# How long an attempt whose evidence was lost after the server's 250 tries to write it before it
+# answers with the delivery anyway (the evidence then follows in the background).
+EVIDENCE_WAIT_SECONDS = 10.0
+# The longest pause between two tries to write such evidence.
+EVIDENCE_RETRY_MAX_PAUSE = 5.0
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A message the server took (250): the delivery and what its evidence records."""
+
+    delivery: EmailDelivery
+    case_id: str
+    template: str
+    language: str
+    payload: dict[str, Any]
+
+
 def _outcome_seen(attempt: asyncio.Future[EmailDelivery]) -> None:
     """An attempt whose caller was cancelled ends unobserved; its failure is in the register
     (``outgoing_messages``) and the log already, so it is only marked as seen here."""
@@ -167,15 +154,33 @@ def _outcome_seen(attempt: asyncio.Future[EmailDelivery]) -> None:
 class EmailActivities:
     """The ``send_email`` activity, with its SMTP settings and the register's pool injected."""
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        *,
+        evidence_wait_seconds: float = EVIDENCE_WAIT_SECONDS,
+    ) -> None:
         self._settings = settings
         self._pool = pool
-        self._domain = _ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
+        self._domain = ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
         self._smtp = SmtpConnections(settings, self._domain)
+        self._evidence_wait = evidence_wait_seconds
+        # The attempt in flight for each message key in this worker: the next one waits for it.
+        self._attempts: dict[str, asyncio.Future[EmailDelivery]] = {}
+        # Messages the server took whose evidence the database has not taken yet, by key.
+        self._unrecorded: dict[str, _Sent] = {}
+        self._recorders: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
         """Close the SMTP connections kept open between messages (the worker is stopping)."""
         await self._smtp.aclose()
+        for recorder in self._recorders:
+            recorder.cancel()
+        if self._unrecorded:
+            # Each delivery is in its case's history (the activity answered with it); only the
+            # row in outgoing_messages is missing.
+            _log.error("email.sent_evidence_lost", message_keys=sorted(self._unrecorded))
 
     @activity.defn(name="send_email")
     async def send_email(self, req: EmailRequest) -> EmailDelivery:
@@ -184,9 +189,19 @@ class EmailActivities:
         transaction and records the outcome, in the background: the next attempt waits for the
         message's row and finds it sent, instead of sending a message the server has already
         taken a second time."""
+        previous = self._attempts.get(req.message_key)
+        if previous is not None and not previous.done():
+            # The message's row lock keeps two attempts apart only while the database is up.
+            await asyncio.wait([previous])
         attempt = asyncio.ensure_future(self._send(req))
         attempt.add_done_callback(_outcome_seen)
+        self._attempts[req.message_key] = attempt
+        attempt.add_done_callback(lambda done: self._forget(req.message_key, done))
         return await asyncio.shield(attempt)
+
+    def _forget(self, key: str, attempt: asyncio.Future[EmailDelivery]) -> None:
+        if self._attempts.get(key) is attempt:
+            del self._attempts[key]
 
     async def _send(self, req: EmailRequest) -> EmailDelivery:
         log = _logger(req)
@@ -210,84 +225,170 @@ class EmailActivities:
             log.error("email.template_error", error=error)
             raise ApplicationError(error, type=TEMPLATE_ERROR, non_retryable=True) from err
 
+        if (kept := self._unrecorded.get(req.message_key)) is not None:
+            # Taken by the server in an earlier attempt, its evidence still waiting for the
+            # database: never sent again.
+            log.info("email.already_sent", message_id=kept.delivery.message_id, evidence="pending")
+            return kept.delivery.model_copy(update={"already_sent": True})
         message_id = message_id_for(req.message_key, self._domain)
+        payload = {"context": req.context, "body": rendered.body}
         failure: ApplicationError | None = None
-        async with self._pool.acquire() as conn, conn.transaction():
-            payload = {"context": req.context, "body": rendered.body}
-            claimed = await conn.fetchval(
-                _CLAIM,
-                req.message_key,
-                req.case_id,
-                req.to,
-                rendered.subject,
-                req.template,
-                req.language,
-                payload,
-                message_id,
-            )
-            if claimed is None:
-                row = await conn.fetchrow(_READ, req.message_key)
-                assert row is not None
-                if row["channel"] != "email":
-                    raise ApplicationError(
-                        f"message key {req.message_key!r} is already used on channel "
-                        f"{row['channel']}",
-                        type="MessageKeyConflict",
-                        non_retryable=True,
-                    )
-                if row["recipient"] != req.to:
-                    log.warning("email.already_sent_to_other_recipient", recorded=row["recipient"])
-                log.info("email.already_sent", message_id=row["message_id"])
-                return EmailDelivery(
-                    message_key=req.message_key,
-                    message_id=row["message_id"],
-                    recipient=row["recipient"],
-                    subject=row["subject"],
-                    sent_at=row["sent_at"],
-                    server_response=row["server_response"],
-                    already_sent=True,
+        sent: _Sent | None = None
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                claimed = await conn.fetchval(
+                    _CLAIM,
+                    req.message_key,
+                    req.case_id,
+                    req.to,
+                    rendered.subject,
+                    req.template,
+                    req.language,
+                    payload,
+                    message_id,
                 )
-            message = build_message(req, rendered, self._settings, message_id)
-            try:
-                response = await self._smtp.deliver(message, req.to)
-            except DeliveryFailure as err:
-                if err.configuration:
-                    await conn.execute(_TEMPORARY, req.message_key, str(err))
-                    log.error("email.configuration_error", error=str(err))
-                    failure = ApplicationError(
-                        str(err),
-                        {"message_key": req.message_key, "server_response": err.response},
-                        type=SMTP_CONFIGURATION_ERROR,
-                    )
-                elif err.permanent:
-                    await conn.execute(_FAILED, req.message_key, err.response, str(err))
-                    log.error("email.refused", error=str(err), server_response=err.response)
-                    failure = ApplicationError(
-                        str(err),
-                        {"message_key": req.message_key, "server_response": err.response},
-                        type=PERMANENT_DELIVERY_FAILURE,
-                        non_retryable=True,
-                    )
+                if claimed is None:
+                    return self._recorded(req, await conn.fetchrow(_READ, req.message_key), log)
+                message = build_message(req, rendered, self._settings, message_id)
+                try:
+                    response = await self._smtp.deliver(message, req.to)
+                except DeliveryFailure as err:
+                    failure = await self._failed(conn, req, err, log)
                 else:
-                    await conn.execute(_TEMPORARY, req.message_key, str(err))
-                    log.warning("email.temporary_failure", error=str(err))
-                    failure = ApplicationError(str(err), type=TEMPORARY_DELIVERY_FAILURE)
-            else:
-                sent_at = datetime.now(UTC)
-                await conn.execute(_SENT, req.message_key, response, sent_at)
-                log.info("email.sent", message_id=message_id, server_response=response)
-                return EmailDelivery(
-                    message_key=req.message_key,
-                    message_id=message_id,
-                    recipient=req.to,
-                    subject=rendered.subject,
-                    sent_at=sent_at,
-                    server_response=response,
-                    already_sent=False,
-                )
-        # Raised outside the transaction so that the failure evidence above is committed.
+                    sent = _Sent(
+                        EmailDelivery(
+                            message_key=req.message_key,
+                            message_id=message_id,
+                            recipient=req.to,
+                            subject=rendered.subject,
+                            sent_at=datetime.now(UTC),
+                            server_response=response,
+                            already_sent=False,
+                        ),
+                        req.case_id,
+                        req.template,
+                        req.language,
+                        payload,
+                    )
+                    await conn.execute(_SENT, req.message_key, response, sent.delivery.sent_at)
+        except Exception as err:
+            if sent is None:
+                raise
+            # The server took the message, the database did not take its evidence (the
+            # connection was lost during the SMTP conversation or after it): a retry of the
+            # activity would find the message unsent and send it again. Never fail now.
+            return await self._record_after_loss(sent, err, log)
+        if sent is not None:
+            log.info(
+                "email.sent", message_id=message_id, server_response=sent.delivery.server_response
+            )
+            return sent.delivery
+        # Raised outside the transaction so that the failure evidence is committed.
         assert failure is not None
         raise failure
+
+    def _recorded(self, req: EmailRequest, row: asyncpg.Record | None, log: Any) -> EmailDelivery:
+        """The delivery as recorded, for a message already sent (or a key of another channel)."""
+        assert row is not None
+        if row["channel"] != "email":
+            raise ApplicationError(
+                f"message key {req.message_key!r} is already used on channel {row['channel']}",
+                type="MessageKeyConflict",
+                non_retryable=True,
+            )
+        if row["recipient"] != req.to:
+            log.warning("email.already_sent_to_other_recipient", recorded=row["recipient"])
+        log.info("email.already_sent", message_id=row["message_id"])
+        return EmailDelivery(
+            message_key=req.message_key,
+            message_id=row["message_id"],
+            recipient=row["recipient"],
+            subject=row["subject"],
+            sent_at=row["sent_at"],
+            server_response=row["server_response"],
+            already_sent=True,
+        )
+
+    async def _failed(
+        self, conn: Any, req: EmailRequest, err: DeliveryFailure, log: Any
+    ) -> ApplicationError:
+        """Record a delivery the server did not take; the error the activity raises."""
+        if err.configuration:
+            await conn.execute(_TEMPORARY, req.message_key, str(err))
+            log.error("email.configuration_error", error=str(err))
+            return ApplicationError(
+                str(err),
+                {"message_key": req.message_key, "server_response": err.response},
+                type=SMTP_CONFIGURATION_ERROR,
+            )
+        if err.permanent:
+            await conn.execute(_FAILED, req.message_key, err.response, str(err))
+            log.error("email.refused", error=str(err), server_response=err.response)
+            return ApplicationError(
+                str(err),
+                {"message_key": req.message_key, "server_response": err.response},
+                type=PERMANENT_DELIVERY_FAILURE,
+                non_retryable=True,
+            )
+        await conn.execute(_TEMPORARY, req.message_key, str(err))
+        log.warning("email.temporary_failure", error=str(err))
+        return ApplicationError(str(err), type=TEMPORARY_DELIVERY_FAILURE)
+
+    async def _record_after_loss(self, sent: _Sent, err: Exception, log: Any) -> EmailDelivery:
+        """The delivery of a message the server took whose evidence was lost with its
+        transaction: written over a new connection, tried for a while; if the database stays
+        away, kept in memory (any further attempt is answered with it) and written in the
+        background when it is back."""
+        log.warning(
+            "email.sent_evidence_retry",
+            message_id=sent.delivery.message_id,
+            error=f"{type(err).__name__}: {err}",
+        )
+        if await self._write_evidence(sent, time.monotonic() + self._evidence_wait):
+            log.info("email.sent", message_id=sent.delivery.message_id, evidence="rewritten")
+            return sent.delivery
+        key = sent.delivery.message_key
+        self._unrecorded[key] = sent
+        recorder = asyncio.create_task(self._keep_recording(sent, log))
+        self._recorders.add(recorder)
+        recorder.add_done_callback(self._recorders.discard)
+        log.error(
+            "email.sent_evidence_pending",
+            message_id=sent.delivery.message_id,
+            waited_seconds=self._evidence_wait,
+        )
+        return sent.delivery
+
+    async def _keep_recording(self, sent: _Sent, log: Any) -> None:
+        await self._write_evidence(sent, None)
+        self._unrecorded.pop(sent.delivery.message_key, None)
+        log.info("email.sent", message_id=sent.delivery.message_id, evidence="written late")
+
+    async def _write_evidence(self, sent: _Sent, deadline: float | None) -> bool:
+        """Until the evidence is written (True) or ``deadline`` (monotonic) has passed."""
+        pause = 0.1
+        while True:
+            try:
+                async with self._pool.acquire() as conn:
+                    await conn.execute(
+                        _RECORD_SENT,
+                        sent.delivery.message_key,
+                        sent.case_id,
+                        sent.delivery.recipient,
+                        sent.delivery.subject,
+                        sent.template,
+                        sent.language,
+                        sent.payload,
+                        sent.delivery.message_id,
+                        sent.delivery.server_response,
+                        sent.delivery.sent_at,
+                    )
+                return True
+            except Exception:
+                if deadline is not None and time.monotonic() + pause > deadline:
+                    return False
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, EVIDENCE_RETRY_MAX_PAUSE)
 
 
 def _logger(req: EmailRequest) -> Any:

@@ -10,7 +10,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.email import EmailActivities, message_id_for
+from activities.email import EmailActivities
+from activities.email_message import message_id_for
 from infra.smtp_sink import SmtpSink
 from tests.activities.email_contexts import COMMON, NOTIFIER, context
 from tests.activities.email_support import request, row, settings_for

@@ -34,7 +34,7 @@ import asyncpg
 import httpx
 import pytest
 
-from activities.email import message_id_for
+from activities.email_message import message_id_for
 from infra.devstack import API_STOP_MARGIN_SECONDS, WORKER_STOP_SECONDS, DevStack, Ports
 from infra.readiness import http_status
 from infra.settings import Settings

@@ -25,7 +25,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.bch import document_uid
-from activities.email import message_id_for
+from activities.email_message import message_id_for
 from infra.settings import Settings
 from tests.soak.driver import Api, FocalPoint
 from tests.soak.report import Section
