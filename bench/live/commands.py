@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from temporalio.client import WorkflowHandle
 
 from bench import bare
-from bench.live.load import gather_limited, timed
+from bench.live.load import Latencies, gather_limited, timed
 from bench.live.processes import cpu_per, tree_cpu_seconds
 from bench.live.stack import BARE_EVICTING_CACHE, BARE_EVICTING_QUEUE, BARE_QUEUE, StackRun
 from workflows.aia.models import Acknowledge
@@ -27,16 +30,6 @@ class CommandsPhase(StackRun):
             )
             for i in range(k)
         ]
-
-        def bare_job(i: int) -> Callable[[], Awaitable[None]]:
-            async def job() -> None:
-                async def call() -> str:
-                    await handles[i].execute_update(bare.BareUpdate.command, i)
-                    return "200"
-
-                await timed(self.measured.bare_updates, call)
-
-            return job
 
         def ours(case_id: str) -> Callable[[], Awaitable[None]]:
             async def job() -> None:
@@ -57,7 +50,7 @@ class CommandsPhase(StackRun):
         pids |= self._sink_and_database()
         cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
         self.measured.bare_updates.wall = await gather_limited(
-            self.options.readers, [bare_job(i) for i in range(k)]
+            self.options.readers, _bare_updates(handles, self.measured.bare_updates)
         )
         self.measured.cpu_per_bare_update = cpu_per(pids, cpu0, k)
         for handle in handles:
@@ -110,23 +103,13 @@ class CommandsPhase(StackRun):
         for handle in handles[-BARE_EVICTING_CACHE:]:
             await handle.query("__temporal_workflow_metadata")
 
-        def job(i: int) -> Callable[[], Awaitable[None]]:
-            async def run() -> None:
-                async def call() -> str:
-                    await handles[i].execute_update(bare.BareUpdate.command, i)
-                    return "200"
-
-                await timed(self.measured.bare_updates_evicted, call)
-
-            return run
-
         pids = {
             "temporal": self._pid("temporal"),
             "bare-worker": self.spawned["bare-worker-evicting"].pid,
         }
         cpu0 = {c: tree_cpu_seconds(p) for c, p in pids.items()}
         self.measured.bare_updates_evicted.wall = await gather_limited(
-            self.options.readers, [job(i) for i in range(k)]
+            self.options.readers, _bare_updates(handles[:k], self.measured.bare_updates_evicted)
         )
         self.measured.cpu_per_bare_update_evicted = cpu_per(pids, cpu0, k)
         for handle in handles:
@@ -147,3 +130,21 @@ class CommandsPhase(StackRun):
                 return
             await asyncio.sleep(0.1)
         self.measured.notes.append(f"commands: {template} not settled in {SETTLE_SECONDS:.0f} s")
+
+
+def _bare_updates(
+    handles: Sequence[WorkflowHandle[Any, Any]], out: Latencies
+) -> list[Callable[[], Awaitable[None]]]:
+    """One job per workflow: the bare Update sent to it, timed into ``out``."""
+
+    def job(i: int) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            async def call() -> str:
+                await handles[i].execute_update(bare.BareUpdate.command, i)
+                return "200"
+
+            await timed(out, call)
+
+        return run
+
+    return [job(i) for i in range(len(handles))]
