@@ -127,8 +127,11 @@ WHERE o.channel = 'email' AND o.status <> 'sent'
 """
 
 # How long an attempt whose evidence was lost after the server's 250 tries to write it before it
-# answers with the delivery anyway (the evidence then follows in the background).
-EVIDENCE_WAIT_SECONDS = 10.0
+# answers with the delivery anyway (the evidence then follows in the background). Short: a
+# connection cut while the database stays up is written again at once, and an answer inside the
+# local attempt's own timeout (workflows/kernel/failures.py, 5 s) puts the delivery in the case's
+# history, so no other attempt, in this worker or another, is made at all.
+EVIDENCE_WAIT_SECONDS = 1.0
 # The longest pause between two tries to write such evidence.
 EVIDENCE_RETRY_MAX_PAUSE = 5.0
 
@@ -142,6 +145,12 @@ class _Sent:
     template: str
     language: str
     payload: dict[str, Any]
+
+
+# In this worker process: the attempt in flight for each message key (the next one waits for it),
+# and the messages the server took whose evidence the database has not taken yet.
+_IN_FLIGHT: dict[str, asyncio.Future[EmailDelivery]] = {}
+_UNRECORDED: dict[str, _Sent] = {}
 
 
 def _outcome_seen(attempt: asyncio.Future[EmailDelivery]) -> None:
@@ -166,21 +175,20 @@ class EmailActivities:
         self._domain = ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
         self._smtp = SmtpConnections(settings, self._domain)
         self._evidence_wait = evidence_wait_seconds
-        # The attempt in flight for each message key in this worker: the next one waits for it.
-        self._attempts: dict[str, asyncio.Future[EmailDelivery]] = {}
-        # Messages the server took whose evidence the database has not taken yet, by key.
-        self._unrecorded: dict[str, _Sent] = {}
-        self._recorders: set[asyncio.Task[None]] = set()
+        # Shared by every instance in the worker (the local attempts' and the activity's).
+        self._attempts = _IN_FLIGHT
+        self._unrecorded = _UNRECORDED
+        self._recorders: dict[str, asyncio.Task[None]] = {}
 
     async def aclose(self) -> None:
         """Close the SMTP connections kept open between messages (the worker is stopping)."""
         await self._smtp.aclose()
-        for recorder in self._recorders:
-            recorder.cancel()
-        if self._unrecorded:
+        if self._recorders:
             # Each delivery is in its case's history (the activity answered with it); only the
             # row in outgoing_messages is missing.
-            _log.error("email.sent_evidence_lost", message_keys=sorted(self._unrecorded))
+            _log.error("email.sent_evidence_lost", message_keys=sorted(self._recorders))
+        for recorder in self._recorders.values():
+            recorder.cancel()
 
     @activity.defn(name="send_email")
     async def send_email(self, req: EmailRequest) -> EmailDelivery:
@@ -336,9 +344,9 @@ class EmailActivities:
 
     async def _record_after_loss(self, sent: _Sent, err: Exception, log: Any) -> EmailDelivery:
         """The delivery of a message the server took whose evidence was lost with its
-        transaction: written over a new connection, tried for a while; if the database stays
-        away, kept in memory (any further attempt is answered with it) and written in the
-        background when it is back."""
+        transaction: written over a new connection, tried for a moment (EVIDENCE_WAIT_SECONDS);
+        if the database stays away, kept in the worker's memory (any further attempt in this
+        worker is answered with it) and written in the background when it is back."""
         log.warning(
             "email.sent_evidence_retry",
             message_id=sent.delivery.message_id,
@@ -349,9 +357,7 @@ class EmailActivities:
             return sent.delivery
         key = sent.delivery.message_key
         self._unrecorded[key] = sent
-        recorder = asyncio.create_task(self._keep_recording(sent, log))
-        self._recorders.add(recorder)
-        recorder.add_done_callback(self._recorders.discard)
+        self._recorders[key] = asyncio.create_task(self._keep_recording(sent, log))
         log.error(
             "email.sent_evidence_pending",
             message_id=sent.delivery.message_id,
@@ -362,6 +368,7 @@ class EmailActivities:
     async def _keep_recording(self, sent: _Sent, log: Any) -> None:
         await self._write_evidence(sent, None)
         self._unrecorded.pop(sent.delivery.message_key, None)
+        self._recorders.pop(sent.delivery.message_key, None)
         log.info("email.sent", message_id=sent.delivery.message_id, evidence="written late")
 
     async def _write_evidence(self, sent: _Sent, deadline: float | None) -> bool:
