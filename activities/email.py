@@ -147,8 +147,9 @@ class _Sent:
     payload: dict[str, Any]
 
 
-# In this worker process: the attempt in flight for each message key (the next one waits for it),
-# and the messages the server took whose evidence the database has not taken yet.
+# In this worker process, shared by its instances (the local attempts' and the activity's): the
+# attempt in flight for each message key (the next one waits for it), and the messages the server
+# took whose evidence the database has not taken yet.
 _IN_FLIGHT: dict[str, asyncio.Future[EmailDelivery]] = {}
 _UNRECORDED: dict[str, _Sent] = {}
 
@@ -158,6 +159,12 @@ def _outcome_seen(attempt: asyncio.Future[EmailDelivery]) -> None:
     (``outgoing_messages``) and the log already, so it is only marked as seen here."""
     if not attempt.cancelled():
         attempt.exception()
+
+
+def _forget(key: str, attempt: asyncio.Future[EmailDelivery]) -> None:
+    """The attempt is over: the next one for its message need not wait for it."""
+    if _IN_FLIGHT.get(key) is attempt:
+        del _IN_FLIGHT[key]
 
 
 class EmailActivities:
@@ -175,9 +182,6 @@ class EmailActivities:
         self._domain = ascii_domain(settings.mail_from.rpartition("@")[2]) or "biosafety.local"
         self._smtp = SmtpConnections(settings, self._domain)
         self._evidence_wait = evidence_wait_seconds
-        # Shared by every instance in the worker (the local attempts' and the activity's).
-        self._attempts = _IN_FLIGHT
-        self._unrecorded = _UNRECORDED
         self._recorders: dict[str, asyncio.Task[None]] = {}
 
     async def aclose(self) -> None:
@@ -197,19 +201,15 @@ class EmailActivities:
         transaction and records the outcome, in the background: the next attempt waits for the
         message's row and finds it sent, instead of sending a message the server has already
         taken a second time."""
-        previous = self._attempts.get(req.message_key)
+        previous = _IN_FLIGHT.get(req.message_key)
         if previous is not None and not previous.done():
             # The message's row lock keeps two attempts apart only while the database is up.
             await asyncio.wait([previous])
         attempt = asyncio.ensure_future(self._send(req))
         attempt.add_done_callback(_outcome_seen)
-        self._attempts[req.message_key] = attempt
-        attempt.add_done_callback(lambda done: self._forget(req.message_key, done))
+        _IN_FLIGHT[req.message_key] = attempt
+        attempt.add_done_callback(lambda done: _forget(req.message_key, done))
         return await asyncio.shield(attempt)
-
-    def _forget(self, key: str, attempt: asyncio.Future[EmailDelivery]) -> None:
-        if self._attempts.get(key) is attempt:
-            del self._attempts[key]
 
     async def _send(self, req: EmailRequest) -> EmailDelivery:
         log = _logger(req)
@@ -233,7 +233,7 @@ class EmailActivities:
             log.error("email.template_error", error=error)
             raise ApplicationError(error, type=TEMPLATE_ERROR, non_retryable=True) from err
 
-        if (kept := self._unrecorded.get(req.message_key)) is not None:
+        if (kept := _UNRECORDED.get(req.message_key)) is not None:
             # Taken by the server in an earlier attempt, its evidence still waiting for the
             # database: never sent again.
             log.info("email.already_sent", message_id=kept.delivery.message_id, evidence="pending")
@@ -356,7 +356,7 @@ class EmailActivities:
             log.info("email.sent", message_id=sent.delivery.message_id, evidence="rewritten")
             return sent.delivery
         key = sent.delivery.message_key
-        self._unrecorded[key] = sent
+        _UNRECORDED[key] = sent
         self._recorders[key] = asyncio.create_task(self._keep_recording(sent, log))
         log.error(
             "email.sent_evidence_pending",
@@ -367,7 +367,7 @@ class EmailActivities:
 
     async def _keep_recording(self, sent: _Sent, log: Any) -> None:
         await self._write_evidence(sent, None)
-        self._unrecorded.pop(sent.delivery.message_key, None)
+        _UNRECORDED.pop(sent.delivery.message_key, None)
         self._recorders.pop(sent.delivery.message_key, None)
         log.info("email.sent", message_id=sent.delivery.message_id, evidence="written late")
 

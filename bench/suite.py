@@ -329,12 +329,7 @@ def command_figures(m: live.Measured) -> list[Figure]:
                 "a command's workflow is outside the cache (a case is, among 10,000 open cases "
                 "with a cache of 1,000)"
                 + (
-                    "; CPU per evicted bare Update: "
-                    + ", ".join(
-                        f"{k} {v * 1000:.1f} ms"
-                        for k, v in m.cpu_per_bare_update_evicted.items()
-                        if v >= 0.0005
-                    )
+                    f"; CPU per evicted bare Update: {_cpu_ms(m.cpu_per_bare_update_evicted)}"
                     if m.cpu_per_bare_update_evicted
                     else ""
                 ),
@@ -352,13 +347,15 @@ def _cpu_text(m: live.Measured) -> str:
     Update's: where the command's time goes on two shared cores."""
     if not m.cpu_per_command:
         return ""
-
-    def each(cpu: dict[str, float]) -> str:
-        return ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in cpu.items() if v >= 0.0005)
-
-    return f"; CPU per command: {each(m.cpu_per_command)}; per bare Update: " + each(
-        m.cpu_per_bare_update
+    return (
+        f"; CPU per command: {_cpu_ms(m.cpu_per_command)}; per bare Update: "
+        f"{_cpu_ms(m.cpu_per_bare_update)}"
     )
+
+
+def _cpu_ms(cpu: dict[str, float]) -> str:
+    """CPU seconds by process as milliseconds, leaving out the processes that spent none."""
+    return ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in cpu.items() if v >= 0.0005)
 
 
 def simulated_figure(s: simulated.Simulated) -> Figure:

@@ -14,6 +14,7 @@ import pytest
 from api import procedures
 from api.cases import open_case, run_command
 from api.errors import CommandRefused, InvalidCommand
+from tests.support.role_bodies import ANNEX_II
 from tests.support.temporal import Stack, read_case, record_history
 from tests.workflows.test_aia import advance, deadline, eventually, mails, today
 from workflows.bch_publication import BchPublicationWorkflow
@@ -32,20 +33,6 @@ from workflows.models import CaseView, DeadlineStatus
 FOCAL_POINT = "focal-point@bch-less.example"
 REQUESTER = "cna@requesting-party.example"
 APPLICANT = "regulatory@grain-traders.example"
-
-ANNEX_II: dict[str, Any] = {
-    "a_applicant": {"name": "Grain Traders Kft.", "address": "Váci út 1, Budapest"},
-    "b_authority": {"name": "Géntechnológiai Hatóság", "address": "Budapest", "contact": "gmo@x"},
-    "c_lmo_name": "Maize MON 810",
-    "d_modification": "cry1Ab gene from Bacillus thuringiensis, particle bombardment",
-    "e_unique_identifier": "MON-ØØ81Ø-6",
-    "f_recipient_organism": "Zea mays L., maize",
-    "g_centres_of_origin_and_habitats": "Mesoamerica; does not persist outside cultivation",
-    "h_donor_organisms": "Bacillus thuringiensis subsp. kurstaki",
-    "i_approved_uses": "food and feed, processing",
-    "j_risk_assessment_report": "EFSA opinion 2009; national assessment 2027",
-    "k_handling_methods": "segregated transport; labelled 'genetically modified'",
-}
 
 
 def reference(prefix: str) -> str:
